@@ -1,0 +1,1 @@
+"""Discord bot extensions, one feature each."""

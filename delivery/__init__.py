@@ -1,0 +1,3 @@
+"""Posts progress and results to Discord through discord.py's REST pieces (torch-free, no SQL)."""
+
+__all__: list[str] = []

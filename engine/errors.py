@@ -1,0 +1,40 @@
+"""Engine errors. Torch-free so the bot and CLI can catch them.
+
+StylebotError
+└── EngineError
+    ├── ImageError            an input image is unusable (the message says why, in one line)
+    ├── WeightsUnavailable    pretrained VGG19 weights are missing and random weights were not allowed
+    ├── OutOfMemory           even the smallest retry did not fit on the device
+    ├── JobTimeout            the per-job time limit passed
+    └── Cancelled             cooperative cancellation (raised from the progress callback)
+"""
+
+from __future__ import annotations
+
+from stylebot.errors import StylebotError
+
+__all__ = ["Cancelled", "EngineError", "ImageError", "JobTimeout", "OutOfMemory", "WeightsUnavailable"]
+
+
+class EngineError(StylebotError):
+    """The style-transfer engine failed."""
+
+
+class ImageError(EngineError):
+    """The image could not be used."""
+
+
+class WeightsUnavailable(EngineError):
+    """Pretrained VGG19 weights are not available; run `stylebot weights download` or set STYLEBOT_WEIGHTS."""
+
+
+class OutOfMemory(EngineError):
+    """Out of memory even at the smallest retry size; try a smaller size."""
+
+
+class JobTimeout(EngineError):
+    """The job ran longer than its time limit."""
+
+
+class Cancelled(EngineError):
+    """The job was cancelled."""

@@ -1,0 +1,3 @@
+from stylebot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-command modules of the `stylebot` CLI (see stylebot/cli.py)."""

@@ -1,0 +1,113 @@
+"""One logging set-up for every stylebot process: one line per event, job id in context, never a token.
+
+Libraries only create loggers (`logging.getLogger(__name__)`); entry points call `configure_logging` once.
+Context (job id, user, worker) comes from `log_context(...)` or from `extra={...}` on a single call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["configure_logging", "log_context", "redact", "register_secret"]
+
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("stylebot_log_context", default={})  # noqa: B039
+_secrets: set[str] = set()
+_CONTEXT_KEYS = ("job_id", "user_id", "guild_id", "worker", "action", "process_role")
+# Discord bot tokens, interaction tokens in webhook URLs and signed CDN query strings never reach a log line.
+_PATTERNS = [
+    re.compile(r"[MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40}"),
+    re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_.-]{20,}"),
+    re.compile(r"(/interactions/\d+/)[A-Za-z0-9_.-]{20,}"),
+    re.compile(r"([?&](?:ex|is|hm|token|signature)=)[^&\s\"']+"),
+    re.compile(r"((?:Authorization|authorization)['\"]?\s*[:=]\s*['\"]?Bot )[^\s'\"]+"),
+]
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret (the bot token) so that it is masked wherever it would appear in a log line."""
+    if value and len(value) >= 8:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Mask tokens, interaction tokens and signed URL parameters in `text`."""
+    for secret in _secrets:
+        text = text.replace(secret, "***")
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
+    return text
+
+
+@contextlib.contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add fields (job_id=…, user_id=…) to every log line emitted inside the block (also in tasks started there)."""
+    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _context.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: getattr(record, k) for k in _CONTEXT_KEYS if getattr(record, k, None) is not None}
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        ctx = " ".join(f"{k}={v}" for k, v in _fields(record).items())
+        line = f"{ts}.{int(record.msecs):03d}Z {record.levelname:<7} {record.name}: {record.getMessage()}"
+        if ctx:
+            line += f" [{ctx}]"
+        if record.exc_info:
+            # Keep one event on one line: the traceback is folded with ' | '.
+            line += " | " + self.formatException(record.exc_info).replace("\n", " | ")
+        return redact(line)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            **_fields(record),
+        }
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(data, default=str))
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text", role: str | None = None) -> None:
+    """Install the one stderr handler for this process (idempotent)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_stylebot", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._stylebot = True  # type: ignore[attr-defined]
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else _TextFormatter())
+    handler.addFilter(_ContextFilter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    if role:
+        _context.set({**_context.get(), "process_role": role})
+    for noisy in ("discord.gateway", "discord.http", "aiosqlite", "sqlalchemy.engine", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
