@@ -21,6 +21,7 @@ def _modules_after_import(module: str) -> set[str]:
     ("module", "forbidden"),
     [
         ("engine", HEAVY),
+        ("engine.images", HEAVY),
         ("bot", ("torch", "sqlalchemy")),
         ("delivery", ("torch", "sqlalchemy")),
         ("jobqueue", ("torch", "discord")),
