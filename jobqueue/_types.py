@@ -77,6 +77,7 @@ class NewJob:
     kind: str = "stylize"  # "stylize" | "challenge" | ...
     batch_key: str | None = None  # jobs with equal keys may be optimised as one batch (e.g. "fast:512")
     parent_job_id: int | None = None  # re-roll / stronger / weaker of this job
+    time_limit_seconds: float | None = None  # per-job run-time limit; None = the store's default
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ class Job:
     finished_at: datetime | None = None
     delivered_at: datetime | None = None
     not_before: datetime | None = None  # retry backoff: not claimable before this
+    time_limit_seconds: float | None = None  # the reaper fails a running job after this many seconds
+    cancelled_by: int | None = None  # user id that asked for the cancel (None: system or unknown)
 
     @property
     def terminal(self) -> bool:

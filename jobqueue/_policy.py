@@ -1,0 +1,97 @@
+"""Queue policy shared by every `JobStore` implementation: clock, backoff, fair-share rank, ETA, settings checks.
+
+Pure functions and one frozen options object, so `SqlJobStore` and `InMemoryJobStore` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from jobqueue._types import GuildSettings, JobState
+
+__all__ = [
+    "ACTIVE_STATES",
+    "RETRYABLE_FROM",
+    "StoreOptions",
+    "backoff_seconds",
+    "check_guild_changes",
+    "eta_seconds",
+    "new_lease_token",
+    "next_fair_rank",
+    "utcnow",
+]
+
+ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
+RETRYABLE_FROM = frozenset({JobState.FAILED, JobState.DEAD, JobState.CANCELLED})
+STATS_WINDOW = 50  # recent jobs used for mean wait / run time and the ETA
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """Knobs of a store. `clock` is injectable so tests can move time instead of sleeping."""
+
+    retry_backoff_base: float = 2.0  # seconds before the 2nd attempt; doubles each attempt
+    retry_backoff_max: float = 300.0
+    job_time_limit: float | None = None  # default per-job run-time limit (seconds); None = unlimited
+    worker_alive_seconds: float = 60.0  # a worker that heartbeated within this is alive (ETA, stats)
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=backoff_seconds(attempts, self.retry_backoff_base, self.retry_backoff_max))
+
+
+def backoff_seconds(attempts: int, base: float, cap: float) -> float:
+    """Delay before the next attempt after `attempts` failed ones: base, 2·base, 4·base … capped."""
+    if attempts <= 0 or base <= 0:
+        return 0.0
+    return float(min(cap, base * 2 ** (attempts - 1)))
+
+
+def new_lease_token() -> str:
+    return secrets.token_hex(16)
+
+
+def next_fair_rank(head_rank: int | None, user_max_rank: int | None) -> int:
+    """Start-time fair queuing: a new job starts at the current head round or after its user's last active job.
+
+    `head_rank` is the lowest rank among queued jobs (None: nothing queued); `user_max_rank` the highest rank among
+    the user's queued or running jobs (None: none). A newcomer joins the round being served; a user with ten queued
+    jobs occupies ten successive rounds, so others' jobs interleave with them.
+    """
+    return max(head_rank or 0, (user_max_rank or 0) + 1)
+
+
+def eta_seconds(ahead: int, run_times: Iterable[float], workers_alive: int) -> float | None:
+    """Seconds until a job with `ahead` jobs before it finishes, from recent run times; None without history."""
+    times = [t for t in run_times if t >= 0]
+    if not times:
+        return None
+    mean = sum(times) / len(times)
+    return mean * (ahead // max(1, workers_alive) + 1)
+
+
+_GUILD_FIELDS = {f.name for f in dataclasses.fields(GuildSettings)} - {"guild_id"}
+
+
+def check_guild_changes(changes: dict[str, object]) -> dict[str, object]:
+    """Validate `update_guild_settings` keyword names and normalise collection types."""
+    unknown = set(changes) - _GUILD_FIELDS
+    if unknown:
+        raise TypeError(f"unknown guild setting(s): {', '.join(sorted(unknown))}")
+    out = dict(changes)
+    if "allowed_presets" in out and out["allowed_presets"] is not None:
+        out["allowed_presets"] = tuple(out["allowed_presets"])  # type: ignore[arg-type]
+    if "blocked_users" in out:
+        out["blocked_users"] = frozenset(int(u) for u in (out["blocked_users"] or ()))  # type: ignore[union-attr]
+    return out

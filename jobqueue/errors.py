@@ -1,0 +1,98 @@
+"""Errors of the job queue. Every SQLAlchemy/driver error is translated to one of these at the package edge.
+
+stylebot.errors.StylebotError
+└── JobQueueError
+    ├── JobNotFound(job_id)
+    ├── BlobNotFound(sha)
+    ├── QueueLimitExceeded(scope, limit, current)
+    ├── InvalidTransition(job_id, state, action)
+    ├── LeaseLost(job_id, worker)
+    ├── DatabaseUnavailable(url)
+    └── SchemaMismatch(expected, found)
+"""
+
+from __future__ import annotations
+
+from stylebot.errors import StylebotError
+
+__all__ = [
+    "BlobNotFound",
+    "DatabaseUnavailable",
+    "InvalidTransition",
+    "JobNotFound",
+    "JobQueueError",
+    "LeaseLost",
+    "QueueLimitExceeded",
+    "SchemaMismatch",
+]
+
+
+class JobQueueError(StylebotError):
+    """The job queue failed."""
+
+
+class JobNotFound(JobQueueError):
+    """No such job."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} not found")
+
+
+class BlobNotFound(JobQueueError):
+    """No such image blob."""
+
+    def __init__(self, sha: str) -> None:
+        self.sha = sha
+        super().__init__(f"blob {sha[:16]} not found (garbage-collected or never stored)")
+
+
+class QueueLimitExceeded(JobQueueError):
+    """Too many queued or running jobs."""
+
+    def __init__(self, scope: str, limit: int, current: int) -> None:
+        self.scope = scope
+        self.limit = limit
+        self.current = current
+        super().__init__(f"{scope} queue limit reached: {current} of {limit} jobs queued or running")
+
+
+class InvalidTransition(JobQueueError):
+    """This action is not possible in the job's current state."""
+
+    def __init__(self, job_id: int, state: str, action: str) -> None:
+        self.job_id = job_id
+        self.state = str(state)
+        self.action = action
+        super().__init__(f"job {job_id}: cannot {action} a job that is {self.state}")
+
+
+class LeaseLost(JobQueueError):
+    """The worker's lease on this job expired or moved on; its write was refused."""
+
+    def __init__(self, job_id: int, worker: str | None) -> None:
+        self.job_id = job_id
+        self.worker = worker
+        super().__init__(f"job {job_id}: lease lost by worker {worker} (expired, reaped or cancelled)")
+
+
+class DatabaseUnavailable(JobQueueError):
+    """The database cannot be reached."""
+
+    def __init__(self, url: str, reason: str | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        tail = f": {reason}" if reason else ""
+        super().__init__(f"database {url} is unavailable{tail}")
+
+
+class SchemaMismatch(JobQueueError):
+    """The database schema is at another revision than this code expects."""
+
+    def __init__(self, expected: str | None, found: str | None) -> None:
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"database schema is at revision {found or 'none (empty database)'} but this code expects {expected}; "
+            "run `stylebot db upgrade` (or upgrade this program if the database is newer)"
+        )
