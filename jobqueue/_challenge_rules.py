@@ -1,0 +1,132 @@
+"""The rules of a challenge as pure functions: phases, deadlines, limits, votes and ranking.
+
+`ChallengeStore` applies them inside its transactions and the bot uses them for display, so both agree.
+
+The deadline rule: an entry is admitted when it was *submitted* before `submissions_close_at`, whatever the state of
+its job then. A job still queued or running at the submission deadline keeps running and its entry is posted and can
+be voted on when it finishes, until voting closes. At the end of voting only finished entries (job succeeded) are
+ranked; entries whose job has not finished by then are left out of the results (and their jobs are cancelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from jobqueue._challenge_errors import ChallengeClosed, EntryLimitReached, SelfVote
+from jobqueue._challenge_types import (
+    Challenge,
+    ChallengeEvent,
+    ChallengePhase,
+    ChallengeState,
+    Entry,
+    RankedEntry,
+)
+
+__all__ = [
+    "MAX_DURATION",
+    "MIN_DURATION",
+    "check_entry_limits",
+    "check_submission",
+    "check_vote",
+    "compute_deadlines",
+    "due_events",
+    "extend_deadlines",
+    "next_event",
+    "phase_at",
+    "rank_entries",
+]
+
+MIN_DURATION = timedelta(minutes=1)
+MAX_DURATION = timedelta(days=90)
+
+
+def phase_at(challenge: Challenge, now: datetime) -> ChallengePhase:
+    if challenge.state is ChallengeState.CANCELLED:
+        return ChallengePhase.CANCELLED
+    if challenge.state is ChallengeState.ENDED:
+        return ChallengePhase.ENDED
+    if now < challenge.submissions_close_at:
+        return ChallengePhase.SUBMISSIONS
+    if now < challenge.voting_close_at:
+        return ChallengePhase.VOTING
+    return ChallengePhase.CLOSING
+
+
+def compute_deadlines(now: datetime, duration: timedelta, voting_period: timedelta) -> tuple[datetime, datetime]:
+    """(submissions close, voting closes) for a challenge started at `now`."""
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise ValueError(f"duration must be between {MIN_DURATION} and {MAX_DURATION}, got {duration}")
+    if not timedelta(0) <= voting_period <= MAX_DURATION:
+        raise ValueError(f"voting period must be between 0 and {MAX_DURATION}, got {voting_period}")
+    close = now + duration
+    return close, close + voting_period
+
+
+def extend_deadlines(challenge: Challenge, by: timedelta, now: datetime) -> tuple[datetime, datetime]:
+    """New (submissions close, voting closes) after extending by `by`.
+
+    While submissions are open both deadlines move (the voting period keeps its length); once they closed only the
+    voting deadline moves (submissions never reopen). An ended, cancelled or closing challenge cannot be extended.
+    """
+    if by <= timedelta(0) or by > MAX_DURATION:
+        raise ValueError(f"extension must be between 0 and {MAX_DURATION}, got {by}")
+    phase = phase_at(challenge, now)
+    if phase is ChallengePhase.SUBMISSIONS:
+        return challenge.submissions_close_at + by, challenge.voting_close_at + by
+    if phase is ChallengePhase.VOTING:
+        return challenge.submissions_close_at, challenge.voting_close_at + by
+    raise ChallengeClosed(challenge.id, phase, "extend")
+
+
+def next_event(challenge: Challenge) -> tuple[ChallengeEvent, datetime] | None:
+    """The next deadline the bot has to process for this challenge (possibly already past), or None."""
+    if challenge.state is not ChallengeState.OPEN:
+        return None
+    if challenge.submissions_announced_at is None:
+        return ChallengeEvent.SUBMISSIONS_CLOSED, challenge.submissions_close_at
+    return ChallengeEvent.VOTING_CLOSED, challenge.voting_close_at
+
+
+def due_events(challenge: Challenge, now: datetime) -> list[ChallengeEvent]:
+    """Deadlines that have passed and were not processed yet, in order."""
+    if challenge.state is not ChallengeState.OPEN:
+        return []
+    out: list[ChallengeEvent] = []
+    if challenge.submissions_announced_at is None and challenge.submissions_close_at <= now:
+        out.append(ChallengeEvent.SUBMISSIONS_CLOSED)
+    if challenge.voting_close_at <= now:
+        out.append(ChallengeEvent.VOTING_CLOSED)
+    return out
+
+
+def check_entry_limits(challenge: Challenge, *, user_entries: int, total_entries: int) -> None:
+    """Raise EntryLimitReached when one more active entry would break a limit."""
+    if user_entries >= challenge.max_entries_per_user:
+        raise EntryLimitReached(challenge.id, "user", challenge.max_entries_per_user)
+    if challenge.max_entries is not None and total_entries >= challenge.max_entries:
+        raise EntryLimitReached(challenge.id, "challenge", challenge.max_entries)
+
+
+def check_submission(challenge: Challenge, now: datetime) -> None:
+    phase = phase_at(challenge, now)
+    if phase is not ChallengePhase.SUBMISSIONS:
+        raise ChallengeClosed(challenge.id, phase, "submit an entry")
+
+
+def check_vote(challenge: Challenge, entry: Entry, voter_id: int, now: datetime) -> None:
+    """Raise unless `voter_id` may toggle a vote on `entry` now."""
+    phase = phase_at(challenge, now)
+    if phase not in (ChallengePhase.SUBMISSIONS, ChallengePhase.VOTING):
+        raise ChallengeClosed(challenge.id, phase, "vote")
+    if not entry.finished:
+        raise ChallengeClosed(challenge.id, "withdrawn" if not entry.active else "unfinished", "vote for this entry")
+    if entry.user_id == voter_id:
+        raise SelfVote(entry.id)
+
+
+def rank_entries(entries: Iterable[Entry]) -> list[RankedEntry]:
+    """Finished entries, most votes first; ties go to the earlier submission (then the lower id)."""
+    eligible = [e for e in entries if e.finished]
+    eligible.sort(key=lambda e: (-e.votes, e.submitted_at, e.id))
+    return [RankedEntry(rank=i, entry=e) for i, e in enumerate(eligible, start=1)]
