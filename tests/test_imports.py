@@ -25,6 +25,7 @@ def _modules_after_import(module: str) -> set[str]:
         ("bot", ("torch", "sqlalchemy")),
         ("delivery", ("torch", "sqlalchemy")),
         ("jobqueue", ("torch", "discord")),
+        ("standin", ("torch", "sqlalchemy", "discord")),
         ("stylebot.settings", HEAVY),
         ("stylebot.logs", HEAVY),
     ],

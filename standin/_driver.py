@@ -1,0 +1,206 @@
+"""What a test does as a member (run a slash command, click a button) and how it waits for and reads results."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from standin._gateway import Gateway
+from standin._interactions import build_command_data, interaction_payload
+from standin._records import Channel, Guild, Interaction, Message, RequestRecord, User
+from standin._state import State
+from standin.errors import BadOption, UnknownCommand, UnknownComponent
+
+__all__ = ["Driver"]
+
+T = TypeVar("T")
+UserRef = User | int
+
+
+class Driver:
+    state: State
+    gateway: Gateway
+
+    # reading what was recorded -------------------------------------------------------------------------------------
+    @property
+    def interactions(self) -> list[Interaction]:
+        return list(self.state.interactions.values())
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every message ever created (deleted ones included, with `deleted=True`), oldest first."""
+        return sorted(self.state.messages.values(), key=lambda m: m.id)
+
+    def channel_messages(self, channel_id: int, *, include_ephemeral: bool = True) -> list[Message]:
+        """Live messages in a channel or thread, oldest first (interaction responses and follow-ups included)."""
+        return [
+            m
+            for m in self.messages
+            if m.channel_id == channel_id and not m.deleted and (include_ephemeral or not m.ephemeral)
+        ]
+
+    def message(self, message_id: int) -> Message:
+        return self.state.messages[message_id]
+
+    @property
+    def threads(self) -> list[Channel]:
+        return [c for c in self.state.channels.values() if c.is_thread]
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every REST request (method, path below the API base, status, query), injected failures included."""
+        return list(self.state.requests)
+
+    @property
+    def command_syncs(self) -> list[tuple[int | None, list[dict[str, Any]]]]:
+        """Each bulk overwrite received: (guild id or None for global, the command payloads as sent)."""
+        return list(self.state.command_syncs)
+
+    def commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
+        """Registered commands: a guild's own plus the global ones (without guild_id: the global ones only)."""
+        return self.state.commands_for(guild_id) if guild_id else list(self.state.global_commands)
+
+    # waiting -------------------------------------------------------------------------------------------------------
+    async def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+        """Re-evaluate `predicate()` after every change the stand-in records; return its first truthy value."""
+        return await self.state.wait_for(predicate, timeout, what)
+
+    async def wait_for_message(
+        self, channel_id: int, predicate: Callable[[Message], bool] = lambda m: True, timeout: float = 10.0
+    ) -> Message:
+        """The first live message in the channel (or thread) that satisfies `predicate` (checked again on edits)."""
+
+        def find() -> Message | None:
+            return next((m for m in self.channel_messages(channel_id) if predicate(m)), None)
+
+        return await self.wait_for(find, timeout, f"a matching message in channel {channel_id}")
+
+    async def wait_until_ready(self, timeout: float = 10.0) -> None:
+        """Until a bot has IDENTIFYed on the gateway (READY and GUILD_CREATE sent)."""
+        await self.wait_for(lambda: self.gateway.live_sessions, timeout, "a bot to connect to the gateway")
+
+    # acting as a member --------------------------------------------------------------------------------------------
+    def _where(self, user: UserRef, guild_id: int | None, channel_id: int | None) -> tuple[User, Guild | None, Channel]:
+        state = self.state
+        user_obj = user if isinstance(user, User) else state.users[int(user)]
+        if guild_id is None and channel_id is None and len(state.guilds) == 1:
+            guild_id = next(iter(state.guilds))
+        guild = state.guilds.get(guild_id or 0)
+        if guild_id is not None and guild is None:
+            raise BadOption(f"unknown guild {guild_id}")
+        if guild is not None and user_obj.id not in guild.members:
+            raise BadOption(f"user {user_obj.name} ({user_obj.id}) is not a member of guild {guild.id}")
+        if channel_id is None:
+            if guild is None:
+                raise BadOption("say where: guild_id or channel_id")
+            channel_id = guild.channel_id
+        channel = state.channels.get(channel_id)
+        if channel is None:
+            raise BadOption(f"unknown channel {channel_id}")
+        if guild is None and channel.guild_id is not None:
+            guild = state.guilds[channel.guild_id]
+        return user_obj, guild, channel
+
+    def _find_command(self, name: str, guild: Guild | None) -> dict[str, Any] | None:
+        return next((c for c in self.state.commands_for(guild.id if guild else None) if c["name"] == name), None)
+
+    async def _send(
+        self, kind: int, data: dict[str, Any], where: tuple[User, Guild | None, Channel], **kw: Any
+    ) -> Interaction:
+        user, guild, channel = where
+        if not self.gateway.live_sessions:
+            await self.wait_until_ready(kw.pop("timeout", 10.0))
+        kw.pop("timeout", None)
+        message: Message | None = kw.pop("message", None)
+        ids = (self.state.next_id(), f"aW50ZXJhY3Rpb24.{secrets.token_urlsafe(48)}")
+        payload = interaction_payload(
+            self.state,
+            ids=ids,
+            kind=kind,
+            data=data,
+            user=user,
+            guild=guild,
+            channel=channel,
+            extra=kw.pop("extra"),
+            message=message,
+        )
+        inter = Interaction(
+            id=ids[0],
+            token=ids[1],
+            type=kind,
+            payload=payload,
+            user_id=user.id,
+            guild_id=None if guild is None else guild.id,
+            channel_id=channel.id,
+            created_at=self.state.clock.now(),
+            sent_at=time.monotonic(),
+            clicked_message_id=None if message is None else message.id,
+        )
+        self.state.interactions[inter.id] = inter
+        self.state.tokens[inter.token] = inter
+        self.gateway.dispatch("INTERACTION_CREATE", payload)
+        self.state.changed()
+        return inter
+
+    async def run_command(
+        self,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        user: UserRef,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        attachments: Mapping[str, Any] | None = None,
+        timeout: float = 10.0,
+        **extra: Any,
+    ) -> Interaction:
+        """Send INTERACTION_CREATE for `/name [sub…] option:value…` as `user`; returns the Interaction record.
+
+        `name` may carry a sub-command path ("queue status", "queue limits set"). Option values: str/int/float/
+        bool, an attachment object from `add_attachment` (or its id), a User, a Channel, a role id. Types come from
+        the command as synced (waits up to `timeout` for the bot to connect and sync). `extra` overrides payload
+        fields such as `locale="de"`, `attachment_size_limit=...`, `app_permissions="0"`.
+        """
+        where = self._where(user, guild_id, channel_id)
+        top, *path = name.split()
+        find = lambda: self._find_command(top, where[1])  # noqa: E731
+        try:
+            command = await self.wait_for(find, timeout, f"command /{top} to be synced")
+        except TimeoutError:
+            known = sorted({c["name"] for c in self.state.commands_for(where[1].id if where[1] else None)})
+            raise UnknownCommand(f"/{top} was never synced (known: {known})") from None
+        data = build_command_data(self.state, command, path, {**(options or {}), **(attachments or {})}, where[1])
+        return await self._send(2, data, where, extra=extra, timeout=timeout)
+
+    async def click(
+        self,
+        message: Message | int,
+        custom_id: str,
+        *,
+        user: UserRef,
+        values: list[str] | None = None,
+        timeout: float = 10.0,
+        **extra: Any,
+    ) -> Interaction:
+        """Press the button (or pick `values` in the select) with `custom_id` on `message` as `user`."""
+        msg = message if isinstance(message, Message) else self.state.messages[int(message)]
+        component = _find_component(msg.components, custom_id)
+        if msg.deleted or component is None or component.get("disabled"):
+            raise UnknownComponent(f"message {msg.id} has no enabled component {custom_id!r} (has {msg.custom_ids})")
+        where = self._where(user, msg.guild_id, msg.channel_id)
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component.get("type", 2)}
+        if values is not None:
+            data["values"] = values
+        return await self._send(3, data, where, extra=extra, timeout=timeout, message=msg)
+
+
+def _find_component(components: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:
+    stack = list(components)
+    while stack:
+        comp = stack.pop()
+        if comp.get("custom_id") == custom_id:
+            return comp
+        stack.extend(comp.get("components", []))
+    return None

@@ -1,0 +1,200 @@
+"""What the stand-in knows and records: plain mutable dataclasses that tests read and assert on."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ADMINISTRATOR",
+    "DEFAULT_MEMBER_PERMISSIONS",
+    "EPHEMERAL",
+    "LOADING",
+    "MANAGE_GUILD",
+    "Callback",
+    "Channel",
+    "Guild",
+    "Interaction",
+    "Message",
+    "RequestRecord",
+    "StoredFile",
+    "User",
+]
+
+ADMINISTRATOR = 1 << 3
+MANAGE_GUILD = 1 << 5
+# View channel, send messages, embed links, attach files, read history, use application commands.
+DEFAULT_MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+
+
+@dataclass
+class User:
+    id: int
+    name: str
+    bot: bool = False
+
+
+@dataclass
+class Guild:
+    id: int
+    name: str
+    owner_id: int
+    everyone_role_id: int
+    channel_ids: list[int] = field(default_factory=list)
+    members: dict[int, int] = field(default_factory=dict)  # user id -> permissions bits
+    roles: dict[int, str] = field(default_factory=dict)  # role id -> name
+
+    @property
+    def channel_id(self) -> int:
+        """The first text channel (where commands run unless told otherwise)."""
+        return self.channel_ids[0]
+
+
+@dataclass
+class Channel:
+    id: int
+    guild_id: int | None
+    name: str
+    type: int = 0  # 0 text, 11 public thread, 12 private thread
+    parent_id: int | None = None
+    owner_id: int | None = None
+    starter_message_id: int | None = None
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in (10, 11, 12)
+
+
+@dataclass
+class StoredFile:
+    """An attachment's bytes and its Discord attachment object (`meta`, with `url` on the stand-in's CDN)."""
+
+    id: int
+    filename: str
+    content_type: str | None
+    data: bytes
+    meta: dict[str, Any]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class Message:
+    """A message as a member would see it; `edits` keeps every payload that changed it, oldest first."""
+
+    id: int
+    channel_id: int
+    guild_id: int | None
+    author_id: int
+    content: str = ""
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[StoredFile] = field(default_factory=list)
+    flags: int = 0
+    nonce: str | None = None
+    type: int = 0
+    interaction_id: int | None = None
+    webhook_id: int | None = None
+    created_at: float = field(default_factory=time.monotonic)
+    edited_at: float | None = None
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    deleted: bool = False
+    thread_id: int | None = None
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def loading(self) -> bool:
+        """A deferred ("thinking…") response that has not been edited yet."""
+        return bool(self.flags & LOADING)
+
+    @property
+    def custom_ids(self) -> list[str]:
+        """Every component custom_id on the message (rows flattened), in order."""
+        found: list[str] = []
+        stack = list(reversed(self.components))
+        while stack:
+            comp = stack.pop()
+            if "custom_id" in comp:
+                found.append(comp["custom_id"])
+            stack.extend(reversed(comp.get("components", [])))
+        return found
+
+    def text(self) -> str:
+        """Content plus every embed's title, description and fields, for loose assertions."""
+        parts = [self.content]
+        for embed in self.embeds:
+            parts += [embed.get("title", ""), embed.get("description", "")]
+            for f in embed.get("fields", []):
+                parts += [f.get("name", ""), f.get("value", "")]
+            parts.append(embed.get("footer", {}).get("text", ""))
+        return "\n".join(p for p in parts if p)
+
+
+@dataclass
+class Callback:
+    """One POST to /interactions/{id}/{token}/callback: `type` 4/5/6/7/9…, `data` as sent."""
+
+    type: int
+    data: dict[str, Any]
+    at: float
+
+    @property
+    def flags(self) -> int:
+        return int(self.data.get("flags", 0) or 0)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+
+@dataclass
+class Interaction:
+    """An INTERACTION_CREATE the stand-in sent and everything the bot did with its token."""
+
+    id: int
+    token: str
+    type: int  # 2 application command, 3 component
+    payload: dict[str, Any]
+    user_id: int
+    guild_id: int | None
+    channel_id: int
+    created_at: float  # stand-in clock (tokens expire 15 min after this)
+    sent_at: float  # time.monotonic() when the event went out
+    callbacks: list[Callback] = field(default_factory=list)
+    original: Message | None = None
+    followups: list[Message] = field(default_factory=list)
+    expired: bool = False
+    clicked_message_id: int | None = None
+
+    @property
+    def callback(self) -> Callback | None:
+        """The first (and only accepted) response."""
+        return self.callbacks[0] if self.callbacks else None
+
+    @property
+    def ack_latency(self) -> float | None:
+        """Seconds from sending INTERACTION_CREATE to the first callback (benchmarks read this)."""
+        cb = self.callback
+        return None if cb is None else cb.at - self.sent_at
+
+    @property
+    def messages(self) -> list[Message]:
+        """The original response (if any) then the follow-ups."""
+        return ([self.original] if self.original is not None else []) + list(self.followups)
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str  # relative to the API base, e.g. /channels/1/messages
+    status: int
+    query: dict[str, str]
+    at: float = field(default_factory=time.monotonic)

@@ -1,0 +1,271 @@
+"""Bot-token REST routes: login, gateway discovery, command sync, channel messages (with nonces) and threads."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from standin._gateway import Gateway
+from standin._http import ApiError, json_reply, read_body
+from standin._messages import apply_edit, new_message
+from standin._payloads import channel_payload, member_payload, user_payload
+from standin._records import Channel, Message
+from standin._state import State
+
+__all__ = ["Rest"]
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_CHANNEL = (404, "Unknown Channel", 10003)
+UNKNOWN_MESSAGE = (404, "Unknown Message", 10008)
+
+
+def _int(request: web.Request, key: str) -> int:
+    try:
+        return int(request.match_info[key])
+    except ValueError as exc:
+        raise ApiError(404, "404: Not Found", 0) from exc
+
+
+class Rest:
+    def __init__(self, state: State, gateway: Gateway) -> None:
+        self.state = state
+        self.gateway = gateway
+
+    def routes(self) -> list[web.RouteDef]:
+        app_cmds = "/applications/{app_id}/commands"
+        guild_cmds = "/applications/{app_id}/guilds/{guild_id}/commands"
+        msgs = "/channels/{channel_id}/messages"
+        return [
+            web.get("/users/@me", self.me),
+            web.get("/oauth2/applications/@me", self.application),
+            web.get("/applications/@me", self.application),
+            web.get("/gateway", self.gateway_url),
+            web.get("/gateway/bot", self.gateway_url),
+            web.get(app_cmds, self.get_commands),
+            web.put(app_cmds, self.put_commands),
+            web.post(app_cmds, self.post_command),
+            web.get(guild_cmds, self.get_commands),
+            web.put(guild_cmds, self.put_commands),
+            web.post(guild_cmds, self.post_command),
+            web.get("/channels/{channel_id}", self.get_channel),
+            web.post(msgs, self.post_message),
+            web.get(msgs, self.list_messages),
+            web.get(msgs + "/{message_id}", self.get_message),
+            web.patch(msgs + "/{message_id}", self.edit_message),
+            web.delete(msgs + "/{message_id}", self.delete_message),
+            web.post(msgs + "/{message_id}/threads", self.thread_from_message),
+            web.post("/channels/{channel_id}/threads", self.thread_without_message),
+            web.get("/guilds/{guild_id}", self.get_guild),
+            web.get("/guilds/{guild_id}/members/{user_id}", self.get_member),
+            web.get("/users/{user_id}", self.get_user),
+        ]
+
+    def check_auth(self, request: web.Request) -> None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bot ") or not self.state.token_ok(header[4:]):
+            raise ApiError(401, "401: Unauthorized", 0)
+
+    # login and discovery -------------------------------------------------------------------------------------------
+    async def me(self, request: web.Request) -> web.Response:
+        self.check_auth(request)
+        bot = self.state.users[self.state.bot_user_id]
+        return json_reply({**user_payload(bot), "verified": True, "mfa_enabled": False, "bot": True})
+
+    async def application(self, request: web.Request) -> web.Response:
+        self.check_auth(request)
+        state = self.state
+        return json_reply(
+            {
+                "id": str(state.application_id),
+                "name": state.users[state.bot_user_id].name,
+                "icon": None,
+                "description": "local Discord stand-in application",
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": user_payload(state.users[state.owner_id]),
+                "team": None,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "interactions_endpoint_url": None,
+                "bot": user_payload(state.users[state.bot_user_id]),
+            }
+        )
+
+    async def gateway_url(self, request: web.Request) -> web.Response:
+        if request.path.endswith("/bot"):
+            self.check_auth(request)
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return json_reply({"url": self.gateway.url, "shards": 1, "session_start_limit": limit})
+
+    # application commands ------------------------------------------------------------------------------------------
+    def _command_list(self, request: web.Request) -> tuple[int | None, list[dict[str, Any]]]:
+        self.check_auth(request)
+        if _int(request, "app_id") != self.state.application_id:
+            raise ApiError(403, "Missing Access", 50001)
+        if "guild_id" not in request.match_info:
+            return None, self.state.global_commands
+        guild_id = _int(request, "guild_id")
+        if guild_id not in self.state.guilds:
+            raise ApiError(403, "Missing Access", 50001)
+        return guild_id, self.state.guild_commands.setdefault(guild_id, [])
+
+    def _stored_command(self, body: dict[str, Any], guild_id: int | None, old: dict[str, Any] | None) -> dict[str, Any]:
+        if not body.get("name"):
+            raise ApiError(400, "Invalid Form Body (name: This field is required)", 50035)
+        command = {
+            "type": 1,
+            "description": "",
+            "options": [],
+            "default_member_permissions": None,
+            "dm_permission": True,
+            "nsfw": False,
+            **body,
+            "id": old["id"] if old else str(self.state.next_id()),
+            "application_id": str(self.state.application_id),
+            "version": str(self.state.next_id()),
+        }
+        if command["default_member_permissions"] is not None:  # Discord answers with a string
+            command["default_member_permissions"] = str(command["default_member_permissions"])
+        if guild_id is not None:
+            command["guild_id"] = str(guild_id)
+        return command
+
+    async def get_commands(self, request: web.Request) -> web.Response:
+        return json_reply(self._command_list(request)[1])
+
+    async def put_commands(self, request: web.Request) -> web.Response:
+        guild_id, current = self._command_list(request)
+        body, _ = await read_body(request)
+        items = body.get("__list__")
+        if not isinstance(items, list):
+            raise ApiError(400, "Invalid Form Body (expected an array of commands)", 50035)
+        old = {(c["name"], c.get("type", 1)): c for c in current}
+        new = [self._stored_command(c, guild_id, old.get((c.get("name"), c.get("type", 1)))) for c in items]
+        current[:] = new
+        self.state.command_syncs.append((guild_id, [dict(c) for c in items]))
+        self.state.changed()
+        return json_reply(new)
+
+    async def post_command(self, request: web.Request) -> web.Response:
+        guild_id, current = self._command_list(request)
+        body, _ = await read_body(request)
+        key = (body.get("name"), body.get("type", 1))
+        old = next((c for c in current if (c["name"], c.get("type", 1)) == key), None)
+        command = self._stored_command(body, guild_id, old)
+        current[:] = [c for c in current if c is not old] + [command]
+        self.state.changed()
+        return json_reply(command, status=200 if old else 201)
+
+    # channels and messages -----------------------------------------------------------------------------------------
+    def channel(self, request: web.Request) -> Channel:
+        self.check_auth(request)
+        channel = self.state.channels.get(_int(request, "channel_id"))
+        if channel is None:
+            raise ApiError(*UNKNOWN_CHANNEL)
+        return channel
+
+    def message(self, request: web.Request) -> Message:
+        channel = self.channel(request)
+        msg = self.state.live_message(channel.id, _int(request, "message_id"))
+        if msg is None:
+            raise ApiError(*UNKNOWN_MESSAGE)
+        return msg
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        return json_reply(channel_payload(self.channel(request)))
+
+    async def post_message(self, request: web.Request) -> web.Response:
+        """Create a message; an `enforce_nonce` body whose nonce was used in this channel within a few minutes
+        returns the earlier message instead of posting a second one (idempotent delivery relies on this)."""
+        channel = self.channel(request)
+        payload, uploads = await read_body(request)
+        nonce = payload.get("nonce")
+        nonce = None if nonce is None else str(nonce)
+        if nonce is not None and payload.get("enforce_nonce"):
+            earlier = self.state.message_for_nonce(channel.id, nonce)
+            if earlier is not None:
+                return json_reply(self.state.message_json(earlier))
+        msg = new_message(self.state, channel.id, payload, uploads, limit=self.state.upload_limit, nonce=nonce)
+        if payload.get("message_reference"):
+            msg.type = 19
+        if nonce is not None:
+            self.state.remember_nonce(channel.id, nonce, msg.id)
+        self.state.add_message(msg)
+        return json_reply(self.state.message_json(msg))
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        channel = self.channel(request)
+        limit = min(100, int(request.query.get("limit", "50")))
+        found = [m for m in self.state.messages.values() if m.channel_id == channel.id and not m.deleted]
+        found = [m for m in found if not m.ephemeral]
+        found.sort(key=lambda m: m.id, reverse=True)
+        return json_reply([self.state.message_json(m) for m in found[:limit]])
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        return json_reply(self.state.message_json(self.message(request)))
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        msg = self.message(request)
+        payload, uploads = await read_body(request)
+        apply_edit(self.state, msg, payload, uploads, limit=self.state.upload_limit)
+        return json_reply(self.state.message_json(msg))
+
+    async def delete_message(self, request: web.Request) -> web.Response:
+        self.state.delete_message(self.message(request))
+        return web.Response(status=204)
+
+    # threads -------------------------------------------------------------------------------------------------------
+    def _add_thread(self, parent: Channel, body: dict[str, Any], thread_id: int, starter: int | None) -> Channel:
+        name = str(body.get("name") or "").strip()
+        if not name or len(name) > 100:
+            raise ApiError(400, "Invalid Form Body (name: Must be between 1 and 100 in length.)", 50035)
+        if parent.is_thread:
+            raise ApiError(400, "Cannot execute action on this channel type", 50024)
+        kind = int(body.get("type") or 11)
+        thread = Channel(thread_id, parent.guild_id, name, kind, parent.id, self.state.bot_user_id, starter)
+        self.state.channels[thread.id] = thread
+        self.gateway.thread_create(thread.id)
+        self.state.changed()
+        return thread
+
+    async def thread_from_message(self, request: web.Request) -> web.Response:
+        """The thread's id is the starter message's id, as on Discord."""
+        msg = self.message(request)
+        if msg.id in self.state.channels:
+            raise ApiError(400, "A thread has already been created for this message", 160004)
+        body, _ = await read_body(request)
+        thread = self._add_thread(self.state.channels[msg.channel_id], body, msg.id, msg.id)
+        msg.thread_id = thread.id
+        return json_reply(channel_payload(thread), status=201)
+
+    async def thread_without_message(self, request: web.Request) -> web.Response:
+        parent = self.channel(request)
+        body, _ = await read_body(request)
+        thread = self._add_thread(parent, body, self.state.next_id(), None)
+        return json_reply(channel_payload(thread), status=201)
+
+    # guilds and users ----------------------------------------------------------------------------------------------
+    async def get_guild(self, request: web.Request) -> web.Response:
+        self.check_auth(request)
+        guild_id = _int(request, "guild_id")
+        if guild_id not in self.state.guilds:
+            raise ApiError(404, "Unknown Guild", 10004)
+        return json_reply(self.gateway.guild_create(guild_id))
+
+    async def get_member(self, request: web.Request) -> web.Response:
+        self.check_auth(request)
+        guild = self.state.guilds.get(_int(request, "guild_id"))
+        user_id = _int(request, "user_id")
+        if guild is None or user_id not in guild.members:
+            raise ApiError(404, "Unknown Member", 10007)
+        return json_reply(member_payload(self.state.users[user_id], guild))
+
+    async def get_user(self, request: web.Request) -> web.Response:
+        self.check_auth(request)
+        user = self.state.users.get(_int(request, "user_id"))
+        if user is None:
+            raise ApiError(404, "Unknown User", 10013)
+        return json_reply(user_payload(user))
