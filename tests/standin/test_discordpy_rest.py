@@ -10,7 +10,7 @@ import discord
 import pytest
 
 from standin import Interaction
-from tests.standin.conftest import SampleBot, World, png_bytes
+from tests.standin.support import SampleBot, World, png_bytes
 
 
 @pytest.fixture

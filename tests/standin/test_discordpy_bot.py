@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from standin import EPHEMERAL
-from tests.standin.conftest import SampleBot, World, png_bytes
+from tests.standin.support import SampleBot, World, png_bytes
 
 
 async def test_login_ready_and_guild_command_sync_are_recorded(world: World, bot: SampleBot) -> None:
