@@ -137,7 +137,7 @@ def sniff_format(data: bytes) -> str | None:
         return "webp"
     if head[:2] == b"BM" and len(head) >= 26:
         return "bmp"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):  # classic and BigTIFF
         return "tiff"
     if head[4:8] == b"ftyp":
         return _ISO_BRANDS.get(head[8:12])

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from engine.errors import ImageError
 from engine.images import (
@@ -201,6 +201,19 @@ def test_16_bit_greyscale_png_is_rescaled_not_clipped(value: int, expected: int)
 def test_8_bit_greyscale_and_1_bit_images_become_rgb() -> None:
     assert decode_image(_encode(Image.new("L", (20, 20), 77), "PNG")).getpixel((1, 1)) == (77, 77, 77)
     assert decode_image(_encode(Image.new("1", (20, 20), 1), "BMP")).getpixel((1, 1)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize(("mode", "value", "expected"), [("F", 0.5, 128), ("I", 40_000, 156), ("I;16B", 40_000, 156)])
+def test_wide_tiff_greyscale_is_rescaled(mode: str, value: float, expected: int) -> None:
+    data = _encode(Image.new(mode, (20, 20), value), "TIFF")
+    assert Image.open(io.BytesIO(data)).mode == mode
+    assert _close(decode_image(data).getpixel((1, 1)), (expected,) * 3, tol=1)
+
+
+@pytest.mark.parametrize("icc", [ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), b"junk" * 40])
+def test_icc_profiles_are_applied_and_broken_ones_ignored(icc: bytes) -> None:
+    out = decode_image(_encode(Image.new("RGB", (20, 20), (10, 120, 200)), "PNG", icc_profile=icc))
+    assert _close(out.getpixel((1, 1)), (10, 120, 200), tol=2)
 
 
 def test_palette_transparency_is_composited_on_white() -> None:
