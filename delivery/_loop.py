@@ -1,0 +1,238 @@
+"""`DeliveryLoop`: posts finished jobs and progress edits, exactly once, inside `stylebot engine`.
+
+Each pass: `store.pending_deliveries()` → render → load and fit the result file → `poster.deliver` →
+`store.mark_delivered` (shielded from cancellation). The poster's paths are idempotent (editing the status message,
+or a channel message with a nonce derived from the job), so a crash between posting and marking repeats the post
+harmlessly; within one process a post whose mark failed is remembered and only the mark is retried.
+Then progress: running jobs with a status message get an edit when their progress changed, at most every
+`progress_interval` seconds each. Failures back off per job (429s by their `retry_after`); nothing is dropped
+except a result whose target no longer exists, or that stayed refused (permissions) for `give_up_after` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from jobqueue import BlobNotFound, Job, JobQueueError, JobState, TargetKind
+
+from delivery._files import DEFAULT_ATTACHMENT_LIMIT, attachment_limit, fit_attachment
+from delivery._poster import Poster
+from delivery._render import FilePayload, RenderedMessage, render_job, result_filename, without_image
+from delivery.errors import DeliveryError, NoTarget, PermanentDeliveryError, RateLimited, TargetGone
+
+__all__ = ["DeliveryLoop", "DeliveryStore"]
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryStore(Protocol):
+    """The part of `jobqueue.JobStore` that delivery uses."""
+
+    async def pending_deliveries(self, *, limit: int = 20) -> list[Job]: ...
+    async def mark_delivered(self, job_id: int) -> None: ...
+    async def get_blob(self, sha: str) -> bytes: ...
+    async def list_jobs(self, *, states: tuple[JobState, ...] | None = None, limit: int = 20) -> list[Job]: ...
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    not_before: float = 0.0
+    first_failure: float = 0.0
+
+
+@dataclass
+class _Shown:
+    key: tuple[object, ...]
+    at: float
+
+
+class DeliveryLoop:
+    def __init__(
+        self,
+        store: DeliveryStore,
+        poster: Poster,
+        *,
+        poll_interval: float = 1.0,
+        progress_interval: float = 3.0,
+        batch_size: int = 20,
+        default_attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
+        retry_base: float = 1.0,
+        retry_cap: float = 60.0,
+        give_up_after: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store, self._poster = store, poster
+        self._poll, self._progress_interval, self._batch = poll_interval, progress_interval, batch_size
+        self._default_limit = default_attachment_limit
+        self._retry_base, self._retry_cap, self._give_up_after = retry_base, retry_cap, give_up_after
+        self._clock = clock
+        self._backoff: dict[int, _Backoff] = {}
+        self._progress_backoff: dict[int, float] = {}
+        self._posted: dict[int, int | None] = {}  # posted, mark_delivered not yet recorded
+        self._shown: dict[int, _Shown] = {}
+
+    async def run(self, *, drain_seconds: float = 10.0) -> None:
+        """Deliver until cancelled (store outages are logged and retried).
+
+        On cancellation (the engine stopping) it spends up to `drain_seconds` posting what is already finished, so a
+        `--burst` engine does not exit with undelivered results; what is left is delivered by the next engine.
+        """
+        logger.info("delivery loop started (poll every %.1f s)", self._poll)
+        try:
+            while True:
+                try:
+                    await self.run_once()
+                except JobQueueError as exc:
+                    logger.warning("delivery: job store unavailable, retrying: %s", exc)
+                await asyncio.sleep(self._poll)
+        except asyncio.CancelledError:
+            await self._drain(drain_seconds)
+            raise
+        finally:
+            logger.info("delivery loop stopped")
+
+    async def _drain(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        try:
+            async with asyncio.timeout(seconds):
+                for job in await self._store.pending_deliveries(limit=self._batch):
+                    await self.deliver(job)
+        except (TimeoutError, JobQueueError) as exc:
+            logger.warning("delivery: stopping with results still to post (%s); the next engine posts them", exc)
+
+    async def run_once(self) -> int:
+        """One pass: deliver what is pending, then progress edits. Returns how many jobs were marked delivered."""
+        delivered = 0
+        for job in await self._store.pending_deliveries(limit=self._batch):
+            delivered += await self.deliver(job)
+        await self.update_progress()
+        return delivered
+
+    async def run_until_idle(self) -> int:
+        """Run passes until nothing is pending (tests, `stylebot demo`; wrap it in `asyncio.timeout`)."""
+        total = 0
+        while True:
+            total += await self.run_once()
+            if not await self._store.pending_deliveries(limit=1):
+                return total
+            await asyncio.sleep(self._poll)
+
+    def _due(self, job_id: int) -> bool:
+        entry = self._backoff.get(job_id)
+        return entry is None or self._clock() >= entry.not_before
+
+    async def deliver(self, job: Job) -> bool:
+        """Deliver one terminal job if it is not backing off; True once `mark_delivered` is recorded."""
+        if not self._due(job.id):
+            return False
+        extra = {"job_id": job.id, "action": "deliver"}
+        if job.id not in self._posted:
+            try:
+                message = await self._prepare(job)
+                self._posted[job.id] = await self._poster.deliver(job, message)
+            except (TargetGone, NoTarget) as exc:
+                logger.warning("job %s: result not posted, giving up: %s", job.id, exc, extra=extra)
+                self._posted[job.id] = None
+            except PermanentDeliveryError as exc:
+                if not self._failed(job, exc, permanent=True):
+                    return False
+                self._posted[job.id] = None
+            except (DeliveryError, JobQueueError) as exc:
+                self._failed(job, exc, permanent=False)
+                return False
+            except Exception as exc:  # a bug must not stop every other delivery; the job is retried
+                logger.exception("job %s: unexpected error while delivering", job.id, extra=extra)
+                self._failed(job, exc, permanent=False)
+                return False
+        try:
+            await asyncio.shield(self._store.mark_delivered(job.id))
+        except JobQueueError as exc:
+            self._failed(job, exc, permanent=False)
+            return False
+        logger.info("job %s: delivered (%s, message %s)", job.id, job.state.value, self._posted[job.id], extra=extra)
+        for state in (self._posted, self._backoff, self._shown, self._progress_backoff):
+            state.pop(job.id, None)
+        return True
+
+    def _failed(self, job: Job, exc: BaseException, *, permanent: bool) -> bool:
+        """Record a failed attempt and schedule the next; True when a permanent failure has lasted too long."""
+        now = self._clock()
+        entry = self._backoff.setdefault(job.id, _Backoff(first_failure=now))
+        entry.failures += 1
+        delay = min(self._retry_cap, self._retry_base * 2 ** (entry.failures - 1))
+        if isinstance(exc, RateLimited):
+            delay = max(exc.retry_after, 0.05)
+        elif permanent:
+            delay = max(delay, min(300.0, self._give_up_after / 4))
+        entry.not_before = now + delay
+        extra = {"job_id": job.id, "action": "deliver"}
+        if permanent and now - entry.first_failure >= self._give_up_after:
+            logger.error("job %s: giving up on posting after repeated refusals: %s", job.id, exc, extra=extra)
+            return True
+        level = logging.ERROR if permanent else logging.WARNING
+        logger.log(level, "job %s: delivery failed (retry in %.1f s): %s", job.id, delay, exc, extra=extra)
+        return False
+
+    async def _prepare(self, job: Job) -> RenderedMessage:
+        message = render_job(job)
+        if message.image_sha is None:
+            return message
+        try:
+            data = await self._store.get_blob(message.image_sha)
+        except BlobNotFound:
+            logger.warning("job %s: result image no longer stored; posting without it", job.id)
+            return without_image(message)
+        limit = attachment_limit(job.params, self._default_limit)
+        fitted, ext = await asyncio.to_thread(fit_attachment, data, limit)
+        if len(fitted) != len(data):
+            logger.info("job %s: result re-encoded, %d → %d bytes (limit %d)", job.id, len(data), len(fitted), limit)
+        name = result_filename(job, ext)
+        return render_job(job, image_name=name).with_files(FilePayload(name, fitted))
+
+    async def update_progress(self) -> int:
+        """Edit the status message of running jobs whose progress changed; returns the number of edits."""
+        running = await self._store.list_jobs(states=(JobState.RUNNING,), limit=100)
+        now, edits = self._clock(), 0
+        live = {job.id for job in running}
+        for stale in [job_id for job_id in self._shown if job_id not in live]:
+            self._shown.pop(stale, None)
+        for job in running:
+            if job.target.kind is TargetKind.NONE or job.target.status_message_id is None:
+                continue
+            p = job.progress
+            key = (p.step, p.total, p.preview_sha, job.cancel_requested) if p else (None, job.cancel_requested)
+            shown = self._shown.get(job.id)
+            if shown is not None and (shown.key == key or now - shown.at < self._progress_interval):
+                continue
+            if now < self._progress_backoff.get(job.id, 0.0):
+                continue
+            edits += await self._edit_progress(job, key, now)
+        return edits
+
+    async def _edit_progress(self, job: Job, key: tuple[object, ...], now: float) -> int:
+        message = render_job(job)
+        try:
+            if message.thumbnail_sha:
+                preview = await self._store.get_blob(message.thumbnail_sha)
+                message = message.with_files(FilePayload(message.thumbnail or "preview.png", preview))
+            await self._poster.update(job, message)
+        except PermanentDeliveryError as exc:
+            logger.info("job %s: progress edits stopped: %s", job.id, exc, extra={"job_id": job.id})
+            self._progress_backoff[job.id] = float("inf")
+            return 0
+        except RateLimited as exc:
+            self._progress_backoff[job.id] = now + exc.retry_after
+            return 0
+        except (DeliveryError, JobQueueError) as exc:
+            logger.debug("job %s: progress edit failed: %s", job.id, exc, extra={"job_id": job.id})
+            self._progress_backoff[job.id] = now + self._progress_interval
+            return 0
+        self._shown[job.id] = _Shown(key, now)
+        return 1

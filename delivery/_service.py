@@ -1,0 +1,71 @@
+"""Building and running delivery from plain settings values: what `stylebot engine` calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+
+from delivery._loop import DeliveryLoop, DeliveryStore
+from delivery._poster import DiscordPoster
+from delivery.errors import PermanentDeliveryError
+
+__all__ = ["DEFAULT_API_BASE", "configure_api_base", "login_client", "run_delivery"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+
+
+def configure_api_base(api_base: str) -> None:
+    """Point discord.py's REST routes (bot API and webhooks) at `api_base` (the stand-in or a proxy). Process-wide."""
+    base = api_base.rstrip("/")
+    discord.http.Route.BASE = base
+    discord.webhook.async_.Route.BASE = base  # the same class today; kept explicit in case discord.py splits them
+
+
+async def login_client(token: str, *, attempts: int = 5, delay: float = 2.0) -> discord.Client:
+    """A `discord.Client` logged in over REST only (never connected to the gateway).
+
+    Network trouble and Discord 5xx are retried `attempts` times; a rejected token raises `PermanentDeliveryError`.
+    """
+    for attempt in range(1, attempts + 1):
+        client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30.0)
+        try:
+            async with asyncio.timeout(30):
+                await client.login(token)
+            return client
+        except discord.LoginFailure as exc:
+            await client.close()
+            raise PermanentDeliveryError("DISCORD_TOKEN was rejected by Discord; check the bot token") from exc
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            await client.close()
+            if attempt == attempts:
+                raise PermanentDeliveryError(f"could not log in to Discord after {attempts} attempts: {exc}") from exc
+            logger.warning("delivery: Discord login failed (%s); retrying in %.0f s", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def run_delivery(
+    store: DeliveryStore,
+    *,
+    token: str | None,
+    api_base: str = DEFAULT_API_BASE,
+    poll_interval: float = 1.0,
+    progress_interval: float = 3.0,
+) -> None:
+    """Run the delivery loop until cancelled; without a token, log once that delivery is disabled and return."""
+    if not token:
+        logger.warning("DISCORD_TOKEN is not set: delivery is disabled, results stay in the queue (see `/jobs`)")
+        return
+    configure_api_base(api_base)
+    client = await login_client(token)
+    try:
+        poster = DiscordPoster(client)
+        await DeliveryLoop(store, poster, poll_interval=poll_interval, progress_interval=progress_interval).run()
+    finally:
+        await client.close()
