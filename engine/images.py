@@ -185,6 +185,12 @@ def check_dimensions(width: int, height: int, *, limits: ImageLimits = DEFAULT_L
         )
 
 
+# Content types the decoder handles (as browsers and Discord label them).
+_DECLARED_TYPES = frozenset(
+    "image/" + sub for sub in ("png", "apng", "jpeg", "jpg", "pjpeg", "gif", "webp", "bmp", "x-ms-bmp", "tiff")
+)
+
+
 def check_declared(
     content_type: str | None,
     size_bytes: int | None,
@@ -206,6 +212,8 @@ def check_declared(
         raise ImageError(f"the file is {kind}, not an image; upload a {_SUPPORTED} image")
     if kind == "image/svg+xml":
         raise ImageError("SVG (vector) files are not supported; export it as PNG or JPEG")
+    if kind not in _DECLARED_TYPES and not (kind == "image/avif" and features.check("avif")):
+        raise ImageError(f"{kind} images are not supported; convert it to PNG or JPEG")
     limit = limits.max_bytes if max_bytes is None else min(limits.max_bytes, max_bytes)
     if size_bytes is not None:
         _check_size(size_bytes, limit)

@@ -161,6 +161,7 @@ def test_check_dimensions_names_the_size_and_the_limit() -> None:
         ("text/html; charset=utf-8", 1000, None, None, "text/html, not an image"),
         ("application/pdf", 1000, None, None, "not an image"),
         ("image/svg+xml", 1000, None, None, "SVG"),
+        ("image/heic", 1000, 4032, 3024, "image/heic images are not supported"),
         ("image/png", 11 * 1024 * 1024, 100, 100, "11 MiB, above the 10 MiB limit"),
         ("image/png", 0, 100, 100, "empty"),
         ("image/png", 1000, None, None, "no image dimensions"),
