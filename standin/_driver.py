@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from standin._gateway import Gateway
-from standin._interactions import build_command_data, interaction_payload
+from standin._interactions import build_command_data, interaction_payload, modal_answers
 from standin._records import Channel, Guild, Interaction, Message, RequestRecord, User
 from standin._state import State
-from standin.errors import BadOption, UnknownCommand, UnknownComponent
+from standin.errors import BadOption, NotConnected, UnknownCommand, UnknownComponent
 
 __all__ = ["Driver"]
 
@@ -110,9 +110,12 @@ class Driver:
         self, kind: int, data: dict[str, Any], where: tuple[User, Guild | None, Channel], **kw: Any
     ) -> Interaction:
         user, guild, channel = where
+        timeout = kw.pop("timeout", 10.0)
         if not self.gateway.live_sessions:
-            await self.wait_until_ready(kw.pop("timeout", 10.0))
-        kw.pop("timeout", None)
+            try:
+                await self.wait_until_ready(timeout)
+            except TimeoutError:
+                raise NotConnected(f"no bot connected to the gateway within {timeout:g}s") from None
         message: Message | None = kw.pop("message", None)
         ids = (self.state.next_id(), f"aW50ZXJhY3Rpb24.{secrets.token_urlsafe(48)}")
         payload = interaction_payload(
@@ -164,15 +167,68 @@ class Driver:
         fields such as `locale="de"`, `attachment_size_limit=...`, `app_permissions="0"`.
         """
         where = self._where(user, guild_id, channel_id)
-        top, *path = name.split()
-        find = lambda: self._find_command(top, where[1])  # noqa: E731
-        try:
-            command = await self.wait_for(find, timeout, f"command /{top} to be synced")
-        except TimeoutError:
-            known = sorted({c["name"] for c in self.state.commands_for(where[1].id if where[1] else None)})
-            raise UnknownCommand(f"/{top} was never synced (known: {known})") from None
+        command, path = await self._synced(name, where[1], timeout)
         data = build_command_data(self.state, command, path, {**(options or {}), **(attachments or {})}, where[1])
         return await self._send(2, data, where, extra=extra, timeout=timeout)
+
+    async def autocomplete(
+        self,
+        name: str,
+        options: Mapping[str, Any],
+        focused: str,
+        *,
+        user: UserRef,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        timeout: float = 10.0,
+        **extra: Any,
+    ) -> Interaction:
+        """Send an autocomplete interaction (type 4) with `focused` holding the text typed so far; the bot answers
+        with callback type 8 whose `data["choices"]` the test reads."""
+        where = self._where(user, guild_id, channel_id)
+        command, path = await self._synced(name, where[1], timeout)
+        data = build_command_data(self.state, command, path, options, where[1], focused=focused)
+        return await self._send(4, data, where, extra=extra, timeout=timeout)
+
+    async def _synced(self, name: str, guild: Guild | None, timeout: float) -> tuple[dict[str, Any], list[str]]:
+        top, *path = name.split()
+        try:
+            command = await self.wait_for(lambda: self._find_command(top, guild), timeout, f"/{top} to be synced")
+        except TimeoutError:
+            known = sorted({c["name"] for c in self.state.commands_for(guild.id if guild else None)})
+            raise UnknownCommand(f"/{top} was never synced (known: {known})") from None
+        return command, path
+
+    async def submit_modal(
+        self, interaction: Interaction, values: Mapping[str, str], *, timeout: float = 10.0, **extra: Any
+    ) -> Interaction:
+        """Fill in and submit the modal that `interaction` answered with (callback type 9), as the same member."""
+        modal = next((c.data for c in interaction.callbacks if c.type == 9), None)
+        if modal is None:
+            raise UnknownComponent(f"interaction {interaction.id} was not answered with a modal")
+        unknown = set(values) - set(_text_inputs(modal.get("components", [])))
+        if unknown:
+            raise UnknownComponent(f"modal {modal.get('custom_id')!r} has no inputs {sorted(unknown)}")
+        where = self._where(interaction.user_id, interaction.guild_id, interaction.channel_id)
+        data = {"custom_id": modal["custom_id"], "components": modal_answers(modal.get("components", []), values)}
+        return await self._send(5, data, where, extra=extra, timeout=timeout)
+
+    def post_message(
+        self, channel_id: int, content: str = "", *, user: UserRef, attachments: list[dict[str, Any]] | None = None
+    ) -> Message:
+        """A member writes in a channel or thread (MESSAGE_CREATE goes out; `attachments` from add_attachment)."""
+        user_obj, guild, channel = self._where(user, None, channel_id)
+        if not content and not attachments:
+            raise BadOption("a message needs content or attachments")
+        msg = Message(
+            id=self.state.next_id(),
+            channel_id=channel.id,
+            guild_id=None if guild is None else guild.id,
+            author_id=user_obj.id,
+            content=content,
+            attachments=[self.state.files[int(a["id"])] for a in attachments or []],
+        )
+        return self.state.add_message(msg)
 
     async def click(
         self,
@@ -204,3 +260,12 @@ def _find_component(components: list[dict[str, Any]], custom_id: str) -> dict[st
             return comp
         stack.extend(comp.get("components", []))
     return None
+
+
+def _text_inputs(components: list[dict[str, Any]]) -> list[str]:
+    found: list[str] = []
+    for comp in components:
+        if comp.get("type") == 4 and "custom_id" in comp:
+            found.append(comp["custom_id"])
+        found += _text_inputs(comp.get("components", []) + ([comp["component"]] if "component" in comp else []))
+    return found

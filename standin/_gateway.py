@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 8, 9, 10, 11
 REPLAY_LIMIT = 1000
+MESSAGE_CONTENT_INTENT = 1 << 15
+CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": [], "poll": None}
 
 
 class Session:
@@ -67,7 +69,18 @@ class Gateway:
     def dispatch(self, name: str, data: dict[str, Any]) -> None:
         for session in self.sessions.values():
             if session.connected:
-                session.event(name, data)
+                session.event(name, self._visible(session, name, data))
+
+    def _visible(self, session: Session, name: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Without the MESSAGE_CONTENT intent, other users' messages arrive with empty content, embeds,
+        attachments and components (unless they mention the bot), as on Discord."""
+        if name not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or session.intents & MESSAGE_CONTENT_INTENT:
+            return data
+        author = str(data.get("author", {}).get("id"))
+        mentioned = any(str(m.get("id")) == str(self.state.bot_user_id) for m in data.get("mentions", []))
+        if author == str(self.state.bot_user_id) or mentioned:
+            return data
+        return {**data, **{k: v for k, v in CONTENT_FIELDS.items() if k in data}}
 
     async def drop_connections(self, code: int = 4000) -> None:
         """Close every socket (sessions stay resumable): discord.py reconnects and sends RESUME."""

@@ -11,7 +11,7 @@ from standin._records import ADMINISTRATOR, Channel, Guild, Message, StoredFile,
 from standin._state import State
 from standin.errors import BadOption
 
-__all__ = ["DEFAULT_APP_PERMISSIONS", "build_command_data", "interaction_payload"]
+__all__ = ["DEFAULT_APP_PERMISSIONS", "build_command_data", "interaction_payload", "modal_answers"]
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
@@ -96,9 +96,17 @@ def _typed_value(state: State, guild: Guild | None, spec: dict[str, Any], raw: A
 
 
 def build_command_data(
-    state: State, command: dict[str, Any], path: list[str], values: Mapping[str, Any], guild: Guild | None
+    state: State,
+    command: dict[str, Any],
+    path: list[str],
+    values: Mapping[str, Any],
+    guild: Guild | None,
+    focused: str | None = None,
 ) -> dict[str, Any]:
-    """The `data` object of a chat-input interaction for `/name path… option:value…`."""
+    """The `data` object of a chat-input interaction for `/name path… option:value…`.
+
+    With `focused` (autocomplete), that option's value is the raw text typed so far and required ones may be missing.
+    """
     top, defs = _find_path(command, path)
     leaf = top
     while leaf and leaf[-1].get("type") in (1, 2):
@@ -109,8 +117,11 @@ def build_command_data(
         spec = by_name.get(name)
         if spec is None:
             raise BadOption(f"/{' '.join([command['name'], *path])} has no option {name!r} (it has {sorted(by_name)})")
+        if name == focused:
+            leaf.append({"name": name, "type": spec["type"], "value": str(raw), "focused": True})
+            continue
         leaf.append({"name": name, "type": spec["type"], "value": _typed_value(state, guild, spec, raw, resolved)})
-    missing = [o["name"] for o in defs if o.get("required") and o["name"] not in values]
+    missing = [o["name"] for o in defs if o.get("required") and o["name"] not in values and focused is None]
     if missing:
         raise BadOption(f"/{' '.join([command['name'], *path])} is missing required options {missing}")
     data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": command.get("type", 1)}
@@ -166,3 +177,18 @@ def interaction_payload(
         payload["message"] = state.message_json(message)
     payload.update(extra)
     return payload
+
+
+def modal_answers(components: list[dict[str, Any]], values: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The `components` of a modal submit: the modal's own layout (rows of type 1, labels of type 18) with each
+    text input (type 4) replaced by `{type, custom_id, value}`; inputs not named in `values` come back empty."""
+    answers: list[dict[str, Any]] = []
+    for comp in components:
+        kind = comp.get("type")
+        if kind == 1:
+            answers.append({"type": 1, "components": modal_answers(comp.get("components", []), values)})
+        elif kind == 18 and "component" in comp:
+            answers.append({"type": 18, "component": modal_answers([comp["component"]], values)[0]})
+        elif "custom_id" in comp:
+            answers.append({"type": kind, "custom_id": comp["custom_id"], "value": values.get(comp["custom_id"], "")})
+    return answers

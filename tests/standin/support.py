@@ -48,9 +48,10 @@ class ResultView(discord.ui.View):
 class SampleBot(commands.Bot):
     """What the real bot does, in miniature: guild-synced commands, defer, download, follow up with a file."""
 
-    def __init__(self, guild_id: int) -> None:
+    def __init__(self, guild_id: int, *, global_sync: bool = False) -> None:
         super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
         self.guild_id = guild_id
+        self.global_sync = global_sync
         self.seen: list[discord.Interaction] = []
         self._register()
 
@@ -79,16 +80,45 @@ class SampleBot(commands.Bot):
             await interaction.response.send_message("ok" if allowed else "refused", ephemeral=not allowed)
 
         self.tree.add_command(queue)
+        self._register_extras()
+
+    def _register_extras(self) -> None:
+        @self.tree.command(name="echo", description="answer at once, with a file")
+        async def echo(interaction: discord.Interaction, text: str, times: app_commands.Range[int, 1, 3] = 1) -> None:
+            await interaction.response.send_message(text * times, file=discord.File(io.BytesIO(b"hi"), "hi.txt"))
+
+        @self.tree.command(name="preset", description="pick a preset")
+        async def preset(interaction: discord.Interaction, name: str) -> None:
+            await interaction.response.send_message(f"preset {name}")
+
+        @preset.autocomplete("name")
+        async def preset_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            names = ["starry", "stained-glass", "mosaic"]
+            return [app_commands.Choice(name=n, value=n) for n in names if n.startswith(current)]
+
+        @self.tree.command(name="limits", description="edit limits in a modal")
+        async def limits(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(LimitsModal())
 
     async def setup_hook(self) -> None:
         self.add_view(ResultView())
+        if self.global_sync:
+            await self.tree.sync()
+            return
         self.tree.copy_global_to(guild=discord.Object(self.guild_id))
         await self.tree.sync(guild=discord.Object(self.guild_id))
 
 
+class LimitsModal(discord.ui.Modal, title="Limits"):
+    per_user: discord.ui.TextInput[LimitsModal] = discord.ui.TextInput(label="Jobs per user", custom_id="per_user")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"per user: {self.per_user.value}", ephemeral=True)
+
+
 @contextlib.asynccontextmanager
-async def running_bot(world: World) -> AsyncIterator[SampleBot]:
-    bot = SampleBot(world.guild.id)
+async def running_bot(world: World, *, global_sync: bool = False) -> AsyncIterator[SampleBot]:
+    bot = SampleBot(world.guild.id, global_sync=global_sync)
     await bot.login(world.standin.token)
     task = asyncio.create_task(bot.connect(reconnect=True))
     try:
