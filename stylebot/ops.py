@@ -33,7 +33,9 @@ class QueueMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.jobs = Gauge("stylebot_queue_jobs", "Jobs in the queue per state", ["state"], registry=registry)
-        self.workers_alive = Gauge("stylebot_workers_alive", "Engine workers with a recent heartbeat", registry=registry)
+        self.workers_alive = Gauge(
+            "stylebot_workers_alive", "Engine workers with a recent heartbeat", registry=registry
+        )
         self.worker_heartbeat = Gauge(
             "stylebot_worker_last_heartbeat_timestamp_seconds",
             "Unix time of each live worker's last heartbeat",
@@ -61,11 +63,18 @@ class EngineMetrics:
     """Counters of one engine process."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.finished = Counter("stylebot_jobs_finished", "Jobs this engine finished, per outcome", ["state"], registry=registry)
-        self.duration = Histogram(
-            "stylebot_job_duration_seconds", "Run time of jobs on this engine", buckets=_DURATION_BUCKETS, registry=registry
+        self.finished = Counter(
+            "stylebot_jobs_finished", "Jobs this engine finished, per outcome", ["state"], registry=registry
         )
-        self.failures = Counter("stylebot_job_failures", "Failed job attempts, per error type", ["error"], registry=registry)
+        self.duration = Histogram(
+            "stylebot_job_duration_seconds",
+            "Run time of jobs on this engine",
+            buckets=_DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.failures = Counter(
+            "stylebot_job_failures", "Failed job attempts, per error type", ["error"], registry=registry
+        )
         self.iterations = Counter(
             "stylebot_engine_iterations", "Optimisation steps run (rate() = iterations per second)", registry=registry
         )
