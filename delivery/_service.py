@@ -19,11 +19,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
-def configure_api_base(api_base: str) -> None:
-    """Point discord.py's REST routes (bot API and webhooks) at `api_base` (the stand-in or a proxy). Process-wide."""
+def configure_api_base(api_base: str) -> str:
+    """Point discord.py's REST routes (bot API and webhooks) at `api_base` (the stand-in or a proxy); process-wide.
+
+    Returns the previous base so a caller can restore it.
+    """
+    previous = discord.http.Route.BASE
     base = api_base.rstrip("/")
     discord.http.Route.BASE = base
     discord.webhook.async_.Route.BASE = base  # the same class today; kept explicit in case discord.py splits them
+    return previous
 
 
 async def login_client(token: str, *, attempts: int = 5, delay: float = 2.0) -> discord.Client:
@@ -62,10 +67,13 @@ async def run_delivery(
     if not token:
         logger.warning("DISCORD_TOKEN is not set: delivery is disabled, results stay in the queue (see `/jobs`)")
         return
-    configure_api_base(api_base)
-    client = await login_client(token)
+    previous = configure_api_base(api_base)
     try:
-        poster = DiscordPoster(client)
-        await DeliveryLoop(store, poster, poll_interval=poll_interval, progress_interval=progress_interval).run()
+        client = await login_client(token)
+        try:
+            poster = DiscordPoster(client)
+            await DeliveryLoop(store, poster, poll_interval=poll_interval, progress_interval=progress_interval).run()
+        finally:
+            await client.close()
     finally:
-        await client.close()
+        configure_api_base(previous)
