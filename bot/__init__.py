@@ -1,3 +1,37 @@
-"""The Discord bot: one extension (Cog) per feature in `bot/exts/` (no torch, no SQL)."""
+"""The Discord bot: one extension (Cog) per feature in `bot/exts/` (no torch, no SQL).
 
-__all__: list[str] = []
+Importing `bot` imports nothing heavy; the public names below load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["EXTENSIONS", "BotConfig", "Stylebot", "command_payload", "payload_hash"]
+
+_LAZY: dict[str, str] = {
+    "EXTENSIONS": "bot.exts",
+    "BotConfig": "bot._config",
+    "Stylebot": "bot._bot",
+    "command_payload": "bot._bot",
+    "payload_hash": "bot._bot",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot._bot import Stylebot, command_payload, payload_hash
+    from bot._config import BotConfig
+    from bot.exts import EXTENSIONS
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bot' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,111 @@
+"""`Stylebot`: the gateway client. Loads each extension, registers persistent views, syncs commands when changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot._config import BotConfig
+from bot.exts import EXTENSIONS
+
+if TYPE_CHECKING:
+    from jobqueue import JobStore
+
+__all__ = ["COMMANDS_HASH_KEY", "Stylebot", "command_payload", "payload_hash"]
+
+logger = logging.getLogger(__name__)
+
+COMMANDS_HASH_KEY = "discord.commands_hash"
+
+
+def command_payload(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
+    """The global application-command payload that `tree.sync()` would send (no network)."""
+    return [command.to_dict(tree) for command in tree.get_commands()]
+
+
+def payload_hash(payload: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class Stylebot(commands.Bot):
+    """The bot. Needs only the `guilds` intent: it reads slash-command interactions, never message content."""
+
+    def __init__(
+        self,
+        config: BotConfig,
+        store: JobStore | None,
+        *,
+        extensions: Iterable[str] = EXTENSIONS,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        options.setdefault("allowed_mentions", discord.AllowedMentions(everyone=False, roles=False, users=True))
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None, **options)
+        self.config = config
+        self._store = store
+        self.extension_names = tuple(extensions)
+        self.failed_extensions: set[str] = set()
+        self._http_session: aiohttp.ClientSession | None = None
+
+    @property
+    def store(self) -> JobStore:
+        if self._store is None:
+            raise RuntimeError("this Stylebot was built without a job store (command payload only)")
+        return self._store
+
+    @property
+    def http_session(self) -> aiohttp.ClientSession:
+        """A session for downloading attachments (created on start, closed with the bot)."""
+        if self._http_session is None or self._http_session.closed:
+            self._http_session = aiohttp.ClientSession(raise_for_status=False)
+        return self._http_session
+
+    async def load_extensions(self) -> None:
+        """Load every extension; one that fails is logged and skipped so the others still work."""
+        for name in self.extension_names:
+            try:
+                await self.load_extension(name)
+            except commands.ExtensionError:
+                self.failed_extensions.add(name)
+                logger.exception("extension %s failed to load; the bot runs without it", name)
+
+    async def setup_hook(self) -> None:
+        await self.load_extensions()
+        if self.config.sync_commands:
+            await self.sync_commands_if_changed()
+
+    async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
+        """Sync the global commands when their payload changed since the last sync (hash kept in the database)."""
+        digest = payload_hash(command_payload(self.tree))
+        key = f"{COMMANDS_HASH_KEY}:{self.application_id}"
+        if not force and await self.store.get_meta(key) == digest:
+            logger.info("application commands unchanged since the last sync; not syncing")
+            return False
+        try:
+            synced = await self.tree.sync()
+        except discord.HTTPException as exc:
+            logger.error("command sync failed (HTTP %s); the previously synced commands stay in place", exc.status)
+            return False
+        await self.store.set_meta(key, digest)
+        logger.info("synced %d application commands", len(synced))
+        return True
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        logger.info("logged in as %s (id %s) in %d servers", self.user, self.user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._http_session is not None and not self._http_session.closed:
+                await self._http_session.close()

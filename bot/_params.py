@@ -1,0 +1,70 @@
+"""Turn /stylize options into engine parameters under a server's policy (clamping with a note, never silently)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from bot._policy import Policy
+from bot.errors import PresetNotAllowed
+
+__all__ = ["Options", "build_params", "derive_params"]
+
+SEED_RANGE = 2**31 - 1
+STRONGER = 1.5  # the stronger / weaker buttons scale the style strength by this factor
+MIN_STRENGTH, MAX_STRENGTH = 0.1, 10.0
+
+
+@dataclass(frozen=True)
+class Options:
+    strength: float = 1.0
+    size: int | None = None
+    preset: str = "fast"
+    preserve_colors: bool = False
+    seed: int | None = None
+
+
+def _size(requested: int | None, default: int, policy: Policy, notes: list[str]) -> int:
+    if requested is None:
+        return min(default, policy.max_size)
+    if requested > policy.max_size:
+        notes.append(f"Size {requested} px is above the limit here; using {policy.max_size} px.")
+        return policy.max_size
+    return requested
+
+
+def build_params(options: Options, *, default_size: int, policy: Policy) -> tuple[dict[str, Any], list[str]]:
+    """`engine.StyleParams`-shaped params (plain JSON) and the notes to show the member."""
+    from engine import StyleParams  # torch-free value type (lazy export)
+
+    if policy.allowed_presets is not None and options.preset not in policy.allowed_presets:
+        raise PresetNotAllowed(options.preset, policy.allowed_presets)
+    notes: list[str] = []
+    params = StyleParams(
+        preset=options.preset,  # type: ignore[arg-type]
+        size=_size(options.size, default_size, policy, notes),
+        steps=policy.max_steps,
+        strength=float(options.strength),
+        preserve_colors=options.preserve_colors,
+        seed=random.randrange(SEED_RANGE) if options.seed is None else options.seed,
+    )
+    return params.to_dict(), notes
+
+
+def derive_params(parent: dict[str, Any], action: str, policy: Policy) -> dict[str, Any]:
+    """Params for a re-roll (new seed), stronger or weaker (strength x/÷ 1.5) job made from a parent's."""
+    params = {k: v for k, v in parent.items() if k != "notes"}
+    if action == "reroll":
+        params["seed"] = random.randrange(SEED_RANGE)
+    elif action == "stronger":
+        params["strength"] = min(MAX_STRENGTH, float(params.get("strength", 1.0)) * STRONGER)
+    elif action == "weaker":
+        params["strength"] = max(MIN_STRENGTH, float(params.get("strength", 1.0)) / STRONGER)
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    if params.get("size") and params["size"] > policy.max_size:
+        params["size"] = policy.max_size
+    if policy.max_steps is not None:
+        params["steps"] = policy.max_steps
+    return params

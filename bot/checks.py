@@ -1,0 +1,81 @@
+"""Reusable permission predicates, and `app_commands.check` decorators built from them.
+
+A server's admins (Manage Server) act on their own server only; the bot's owner (the application owner or team,
+plus `BotConfig.owner_ids`) may act on the whole shared queue. Refusals raise `NotAllowed`, which the error-handler
+extension turns into an ephemeral reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import NotAllowed
+
+if TYPE_CHECKING:
+    from jobqueue import Job
+
+__all__ = [
+    "can_manage_job",
+    "guild_admin",
+    "is_bot_owner",
+    "is_guild_admin",
+    "require_bot_owner",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+async def is_bot_owner(interaction: discord.Interaction[Any]) -> bool:
+    """The application's owner (or a member of its team), or a user listed in the configured owner ids."""
+    client = interaction.client
+    config = getattr(client, "config", None)
+    if config is not None and interaction.user.id in config.owner_ids:
+        return True
+    if not isinstance(client, commands.Bot):
+        return False
+    try:
+        return await client.is_owner(interaction.user)
+    except discord.HTTPException:
+        logger.warning("could not fetch the application owner; treating user %s as not the owner", interaction.user.id)
+        return False
+
+
+def is_guild_admin(interaction: discord.Interaction[Any]) -> bool:
+    """Invoked inside a server by a member who has Manage Server there (Administrator implies it)."""
+    if interaction.guild_id is None:
+        return False
+    return interaction.permissions.manage_guild
+
+
+async def can_manage_job(interaction: discord.Interaction[Any], job: Job) -> bool:
+    """The job's owner, an admin of the job's own server, or the bot's owner."""
+    if interaction.user.id == job.user_id:
+        return True
+    if job.guild_id is not None and job.guild_id == interaction.guild_id and is_guild_admin(interaction):
+        return True
+    return await is_bot_owner(interaction)
+
+
+async def require_bot_owner(interaction: discord.Interaction[Any], action: str) -> None:
+    """Raise NotAllowed unless the caller is the bot's owner."""
+    if not await is_bot_owner(interaction):
+        raise NotAllowed(action, "the bot's owner")
+
+
+def guild_admin() -> Callable[[T], T]:
+    """Invoke-time check for admin commands (on top of their default permissions, which a server may change)."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        if is_guild_admin(interaction) or await is_bot_owner(interaction):
+            return True
+        raise NotAllowed("use the queue admin commands", "the Manage Server permission")
+
+    return app_commands.check(predicate)

@@ -1,0 +1,95 @@
+"""Domain errors of the bot. Each carries the fields the error-handler extension needs to explain it to a member.
+
+    stylebot.errors.StylebotError
+    └── BotError
+        ├── AttachmentRejected(role, reason)   an uploaded image cannot be used (nothing was queued)
+        ├── CooldownActive(retry_at)           the member asked again too soon
+        ├── UserBlocked(guild_id)              a server admin blocked this member
+        ├── NotAllowed(action)                 the member lacks the right (also an app-commands CheckFailure)
+        ├── JobNotVisible(job_id)              no such job in the caller's reach
+        ├── PresetNotAllowed(preset, allowed)  this server allows only some presets
+        └── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
+
+Only `bot/exts/errors/` turns these (and any other exception) into text a member reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from discord import app_commands
+from stylebot.errors import StylebotError
+
+__all__ = [
+    "AttachmentRejected",
+    "BotError",
+    "CooldownActive",
+    "JobNotVisible",
+    "NotAllowed",
+    "PresetNotAllowed",
+    "SourceImagesGone",
+    "UserBlocked",
+]
+
+
+class BotError(StylebotError):
+    """The bot could not do that."""
+
+
+class AttachmentRejected(BotError):
+    """An uploaded image cannot be used."""
+
+    def __init__(self, role: str, reason: str) -> None:
+        self.role = role  # "content image", "style image", ...
+        self.reason = reason  # one line that says what to fix (from engine.images or the bot's own checks)
+        super().__init__(f"{role}: {reason}")
+
+
+class CooldownActive(BotError):
+    """Asked again too soon."""
+
+    def __init__(self, retry_at: datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(f"cooldown active until {retry_at.isoformat()}")
+
+
+class UserBlocked(BotError):
+    """A server admin blocked this member from using the bot."""
+
+    def __init__(self, guild_id: int | None) -> None:
+        self.guild_id = guild_id
+        super().__init__(f"user blocked in guild {guild_id}")
+
+
+class NotAllowed(BotError, app_commands.CheckFailure):
+    """The member is not allowed to do that."""
+
+    def __init__(self, action: str, needs: str) -> None:
+        self.action = action  # e.g. "pause the whole queue"
+        self.needs = needs  # e.g. "the bot's owner", "Manage Server"
+        super().__init__(f"not allowed to {action}: needs {needs}")
+
+
+class JobNotVisible(BotError):
+    """No such job within the caller's reach."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} not found in this server")
+
+
+class SourceImagesGone(BotError):
+    """The images of the job to re-run are no longer stored."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id}: its images are no longer stored")
+
+
+class PresetNotAllowed(BotError):
+    """This server's admins allow only some presets."""
+
+    def __init__(self, preset: str, allowed: tuple[str, ...]) -> None:
+        self.preset = preset
+        self.allowed = allowed
+        super().__init__(f"preset {preset} not allowed here (allowed: {', '.join(allowed)})")

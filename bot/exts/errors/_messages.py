@@ -1,0 +1,91 @@
+"""Member-facing text for every error a member can meet. The only place that words them.
+
+`describe(exc)` returns the text, or `None` for an unexpected error (the handler then logs it and shows a generic
+line with a reference). Internal errors' own messages (`str(exc)`) never reach Discord.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from discord import app_commands
+from jobqueue import (
+    BlobNotFound,
+    DatabaseUnavailable,
+    InvalidTransition,
+    JobNotFound,
+    QueueLimitExceeded,
+)
+
+from bot.errors import (
+    AttachmentRejected,
+    CooldownActive,
+    JobNotVisible,
+    NotAllowed,
+    PresetNotAllowed,
+    SourceImagesGone,
+    UserBlocked,
+)
+
+__all__ = ["describe", "unexpected"]
+
+_ACTIONS = {"cancel": "cancelled", "retry": "retried"}
+
+
+def _attachment(exc: AttachmentRejected) -> str:
+    reason = exc.reason.rstrip(".")
+    return f"Your {exc.role} can't be used: {reason}. Nothing was queued."
+
+
+def _cooldown(exc: CooldownActive) -> str:
+    return f"You're going a bit fast. You can queue your next picture <t:{int(exc.retry_at.timestamp())}:R>."
+
+
+def _limit(exc: QueueLimitExceeded) -> str:
+    if exc.scope == "user":
+        return (
+            f"You already have {exc.current} pictures queued or running (the limit is {exc.limit}). "
+            "Wait for one to finish, or cancel one (see /jobs)."
+        )
+    return f"This server already has {exc.current} pictures queued or running (the limit is {exc.limit}). Try later."
+
+
+def _transition(exc: InvalidTransition) -> str:
+    done = _ACTIONS.get(exc.action, exc.action)
+    return f"Job #{exc.job_id} is {exc.state}, so it can't be {done}."
+
+
+_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
+    (AttachmentRejected, _attachment),
+    (CooldownActive, _cooldown),
+    (QueueLimitExceeded, _limit),
+    (UserBlocked, lambda e: "A moderator of this server has blocked you from using the bot here."),
+    (NotAllowed, lambda e: f"You can't {e.action}: that needs {e.needs}."),
+    (PresetNotAllowed, lambda e: f"The {e.preset} preset is off on this server; use {' or '.join(e.allowed)}."),
+    (JobNotVisible, lambda e: f"There is no job #{e.job_id} that you can manage here."),
+    (JobNotFound, lambda e: f"There is no job #{e.job_id}."),
+    (SourceImagesGone, lambda e: f"The images of job #{e.job_id} are no longer stored; run /stylize again."),
+    (BlobNotFound, lambda e: "Those images are no longer stored; run /stylize again."),
+    (InvalidTransition, _transition),
+    (DatabaseUnavailable, lambda e: "The bot's queue is unreachable right now; try again in a minute."),
+    (app_commands.NoPrivateMessage, lambda e: "This command only works in a server."),
+    (app_commands.MissingPermissions, lambda e: "You don't have the permissions this command needs."),
+    (app_commands.BotMissingPermissions, lambda e: "The bot lacks a permission it needs in this channel."),
+    (app_commands.CheckFailure, lambda e: "You can't use this command here."),
+    (app_commands.TransformerError, lambda e: "One of the options has a value the bot doesn't understand."),
+]
+
+
+def describe(exc: BaseException) -> str | None:
+    """The member-facing text for `exc` (unwrapping CommandInvokeError), or None when it is unexpected."""
+    if isinstance(exc, app_commands.CommandInvokeError):
+        exc = exc.original
+    for kind, text in _TEXT:
+        if isinstance(exc, kind):
+            return text(exc)
+    return None
+
+
+def unexpected(reference: str) -> str:
+    return f"Something went wrong on the bot's side, sorry. (Reference for the admins: {reference})"

@@ -1,0 +1,87 @@
+"""/stylize: check the attachments' metadata, acknowledge, download and decode, then queue a job."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from jobqueue import NewJob
+
+from bot._bot import Stylebot
+from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
+from bot._policy import Policy, check_cooldown, load_policy
+from bot._submit import submit
+from bot.exts.stylize._attachments import check_metadata, download, normalise
+
+__all__ = ["Stylize"]
+
+logger = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[Stylebot]
+
+
+class Stylize(commands.Cog):
+    """Members' entry point: paint one image in the style of another."""
+
+    def __init__(self, bot: Stylebot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="stylize", description="Repaint an image in the style of another")
+    @app_commands.describe(
+        content="The picture to repaint",
+        style="The picture whose style to copy",
+        style2="A second style picture to blend with the first",
+        strength="How strongly to apply the style (1 = normal)",
+        size="Output size in px (short side)",
+        preset="fast: seconds to a minute; seed: slower, from noise",
+        preserve_colors="Keep the content picture's colours",
+        seed="Same seed and settings give the same picture",
+    )
+    @app_commands.guild_only()
+    async def stylize(
+        self,
+        interaction: Interaction,
+        content: discord.Attachment,
+        style: discord.Attachment,
+        style2: discord.Attachment | None = None,
+        strength: app_commands.Range[float, MIN_STRENGTH, MAX_STRENGTH] = 1.0,
+        size: app_commands.Range[int, 32, 4096] | None = None,
+        preset: Literal["fast", "seed"] = "fast",
+        preserve_colors: bool = False,
+        seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+    ) -> None:
+        config = self.bot.config
+        files = [("content image", content), ("style image", style)]
+        if style2 is not None:
+            files.append(("second style image", style2))
+        max_bytes = min(interaction.filesize_limit, config.image_limits.max_bytes)
+        for role, attachment in files:
+            check_metadata(
+                role, attachment, hosts=config.attachment_hosts, limits=config.image_limits, max_bytes=max_bytes
+            )
+        policy = await load_policy(self.bot.store, config, interaction.guild_id)
+        policy.check_not_blocked(interaction.user.id)
+        await check_cooldown(self.bot.store, policy, interaction.user.id)
+        options = Options(strength, size, preset, preserve_colors, seed)
+        params, notes = build_params(options, default_size=config.default_size, policy=policy)
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
+        new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(shas[1:]), params=params)
+        await submit(interaction, new, policy, notes)
+
+    async def _store_images(
+        self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy
+    ) -> list[str]:
+        config = self.bot.config
+        max_side = min(config.image_limits.working_side, max(1024, 2 * policy.max_size))
+        pngs = []
+        for role, attachment in files:  # every image is checked before any is stored
+            data = await download(
+                self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
+            )
+            pngs.append(await normalise(role, data, limits=config.image_limits, max_side=max_side))
+        return [await self.bot.store.put_blob(png, "image/png") for png in pngs]
