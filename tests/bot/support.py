@@ -1,0 +1,111 @@
+"""Helpers for the bot's end-to-end tests: synthesized images, a running Stylebot, reading what a member saw."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from bot import BotConfig, Stylebot
+from jobqueue import Job, JobStore
+from standin import Guild, Interaction, Message, Standin, User
+
+
+def png_bytes(width: int = 48, height: int = 40, seed: int = 0) -> bytes:
+    """A small colourful gradient (not flat, so the engine has something to work with)."""
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [
+            ((x * 5 + seed * 40) % 256, (y * 7 + seed * 90) % 256, (x * y + seed) % 256)
+            for y in range(height)
+            for x in range(width)
+        ]
+    )
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@dataclass
+class World:
+    standin: Standin
+    guild: Guild
+    member: User
+    other: User
+    admin: User
+    store: JobStore
+
+    @property
+    def channel_id(self) -> int:
+        return self.guild.channel_id
+
+    def images(self, *, size: int = 48) -> dict[str, Any]:
+        s = self.standin
+        return {
+            "content": s.add_attachment(png_bytes(size, size, 0), "content.png", "image/png"),
+            "style": s.add_attachment(png_bytes(size, size, 3), "style.png", "image/png"),
+        }
+
+    def public_messages(self) -> list[Message]:
+        return self.standin.channel_messages(self.channel_id, include_ephemeral=False)
+
+    async def jobs(self) -> list[Job]:
+        return await self.store.list_jobs(limit=100)
+
+
+def make_config(standin: Standin, **changes: Any) -> BotConfig:
+    values: dict[str, Any] = {
+        "attachment_hosts": (standin.cdn_host,),
+        "max_size": 64,
+        "default_size": 32,
+        "cooldown_seconds": 0.0,
+        "download_timeout": 5.0,
+    }
+    values.update(changes)
+    return BotConfig(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(standin: Standin, store: JobStore, config: BotConfig) -> AsyncIterator[Stylebot]:
+    """The real Stylebot, connected to the stand-in's gateway (interactions arrive even before on_ready)."""
+    bot = Stylebot(config, store, guild_ready_timeout=0.05)
+    await bot.login(standin.token)
+    task = asyncio.create_task(bot.connect(reconnect=True))
+    try:
+        async with asyncio.timeout(10):
+            await bot.wait_until_ready()
+        yield bot
+    finally:
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+
+
+async def reply_text(standin: Standin, inter: Interaction, wait: float = 10.0) -> str:
+    """What the member finally reads in the interaction's own (first) response, once it stops "thinking"."""
+
+    def text() -> str | None:
+        callback = inter.callback
+        if callback is None:
+            return None
+        if callback.type == 4:
+            return _message_text(callback.data or {})
+        original = inter.original
+        if original is None or original.loading:
+            return None
+        return original.text()
+
+    return await standin.wait_for(text, wait, "the interaction's reply")
+
+
+def _message_text(data: dict[str, Any]) -> str:
+    parts = [data.get("content") or ""]
+    for embed in data.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f"{f.get('name')} {f.get('value')}" for f in embed.get("fields") or []]
+    return "\n".join(p for p in parts if p)
