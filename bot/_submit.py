@@ -70,6 +70,7 @@ async def submit(interaction: discord.Interaction[Stylebot], new: NewJob, policy
     ack = f"Queued as job #{job.id}. Its progress is shown below."
     if not alive:
         ack += " No engine is running right now; it starts when one is back."
+    ack = "\n".join([ack, *notes])
     await interaction.edit_original_response(content=ack)
     try:
         message = await interaction.followup.send(

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
 from bot import BotConfig, Stylebot
 from jobqueue import Job, JobStore
 from standin import Guild, Interaction, Message, Standin, User
+
+T = TypeVar("T")
 
 
 def png_bytes(width: int = 48, height: int = 40, seed: int = 0) -> bytes:
@@ -109,3 +111,14 @@ def _message_text(data: dict[str, Any]) -> str:
         parts += [embed.get("title") or "", embed.get("description") or ""]
         parts += [f"{f.get('name')} {f.get('value')}" for f in embed.get("fields") or []]
     return "\n".join(p for p in parts if p)
+
+
+async def until(check: Callable[[], Awaitable[T | None]], wait: float = 10.0, what: str = "condition") -> T:
+    """Poll an async check (e.g. a store read) until it returns something truthy."""
+    async with asyncio.timeout(wait):
+        while True:
+            value = await check()
+            if value:
+                return value
+            await asyncio.sleep(0.02)
+    raise AssertionError(what)  # pragma: no cover - the timeout raises first
