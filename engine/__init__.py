@@ -12,21 +12,48 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "Cancelled",
     "EngineError",
+    "ImageError",
+    "JobTimeout",
+    "OutOfMemory",
     "Progress",
     "StyleParams",
+    "StylizeResult",
+    "WeightsUnavailable",
+    "compatible",
+    "image_to_tensor",
+    "resolve_device",
+    "seed_objective",
+    "stylize",
+    "stylize_batch",
+    "tensor_to_image",
 ]
 
 # public name -> private module that defines it (loaded lazily)
 _LAZY: dict[str, str] = {
     "Cancelled": "engine.errors",
     "EngineError": "engine.errors",
+    "ImageError": "engine.errors",
+    "JobTimeout": "engine.errors",
+    "OutOfMemory": "engine.errors",
+    "WeightsUnavailable": "engine.errors",
     "Progress": "engine._types",
     "StyleParams": "engine._types",
+    "StylizeResult": "engine._stylize",
+    "compatible": "engine._stylize",
+    "seed_objective": "engine._stylize",
+    "stylize": "engine._stylize",
+    "stylize_batch": "engine._stylize",
+    "image_to_tensor": "engine._convert",
+    "tensor_to_image": "engine._convert",
+    "resolve_device": "engine._device",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine._convert import image_to_tensor, tensor_to_image
+    from engine._device import resolve_device
+    from engine._stylize import StylizeResult, compatible, seed_objective, stylize, stylize_batch
     from engine._types import Progress, StyleParams
-    from engine.errors import Cancelled, EngineError
+    from engine.errors import Cancelled, EngineError, ImageError, JobTimeout, OutOfMemory, WeightsUnavailable
 
 
 def __getattr__(name: str) -> Any:

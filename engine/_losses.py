@@ -1,0 +1,76 @@
+"""Gram matrices and the seed's losses, per sample so that jobs sharing a batch never mix.
+
+Every loss returns a (B,) tensor. The seed's definitions: Gram = F·Fᵀ with F of shape (d, h·w), unnormalised; a style
+layer's loss = w · mean((G - G_style)²) / (d·h·w); content = mean((F - F_content)²); total = content + 5e6 · style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["ContentLoss", "StyleLoss", "TVLoss", "gram", "style_targets"]
+
+
+def gram(features: Tensor) -> Tensor:
+    """(B, d, h, w) -> (B, d, d) unnormalised Gram matrices, computed in fp32 (also under autocast)."""
+    b, d, h, w = features.shape
+    with torch.autocast(features.device.type, enabled=False):
+        f = features.float()
+        if f.is_contiguous(memory_format=torch.channels_last) and not f.is_contiguous():
+            flat = f.permute(0, 2, 3, 1).reshape(b, h * w, d)  # a view for channels_last
+            return flat.transpose(1, 2) @ flat
+        flat = f.reshape(b, d, h * w)
+        return flat @ flat.transpose(1, 2)
+
+
+def style_targets(grams: Sequence[Tensor], blend: Sequence[float]) -> Tensor:
+    """Blend the Gram matrices of several style images (each (1, d, d)) with weights that sum to 1."""
+    total = float(sum(blend))
+    out = grams[0] * (blend[0] / total)
+    for g, w in zip(grams[1:], blend[1:], strict=True):
+        out = out + g * (w / total)
+    return out
+
+
+def _per_sample_mean(x: Tensor) -> Tensor:
+    return x.flatten(1).mean(dim=1)
+
+
+class ContentLoss(nn.Module):
+    """mean((F - F_content)²) per sample; the target is a buffer so `.to(device)` moves it."""
+
+    def __init__(self, target: Tensor) -> None:
+        super().__init__()
+        self.register_buffer("target", target.detach())
+
+    def forward(self, features: Tensor) -> Tensor:
+        return _per_sample_mean((features.float() - self.target.float()) ** 2)
+
+
+class StyleLoss(nn.Module):
+    """weight · mean((G - G_target)²) / (d·h·w) per sample; `target` is (B, d, d) and `weight` a float or (B,)."""
+
+    def __init__(self, target: Tensor, weight: float = 1.0) -> None:
+        super().__init__()
+        self.register_buffer("target", target.detach().float())
+        self.weight = weight
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight}"
+
+    def forward(self, features: Tensor) -> Tensor:
+        _, d, h, w = features.shape
+        diff = _per_sample_mean((gram(features) - self.target) ** 2)
+        return self.weight * diff / (d * h * w)
+
+
+class TVLoss(nn.Module):
+    """Total variation: mean squared difference of neighbouring pixels, per sample."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        dx = (x[..., :, 1:] - x[..., :, :-1]) ** 2
+        dy = (x[..., 1:, :] - x[..., :-1, :]) ** 2
+        return _per_sample_mean(dx) + _per_sample_mean(dy)
