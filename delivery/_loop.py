@@ -23,11 +23,20 @@ from jobqueue import BlobNotFound, Job, JobQueueError, JobState, TargetKind
 from delivery._files import DEFAULT_ATTACHMENT_LIMIT, attachment_limit, fit_attachment
 from delivery._poster import Poster
 from delivery._render import FilePayload, RenderedMessage, render_job, result_filename, without_image
-from delivery.errors import DeliveryError, NoTarget, PermanentDeliveryError, RateLimited, TargetGone
+from delivery.errors import (
+    DeliveryError,
+    NoTarget,
+    PayloadTooLarge,
+    PermanentDeliveryError,
+    RateLimited,
+    TargetGone,
+)
 
 __all__ = ["DeliveryLoop", "DeliveryStore"]
 
 logger = logging.getLogger(__name__)
+
+_MIN_LIMIT = 64 * 1024  # never re-encode below this, whatever Discord answers
 
 
 class DeliveryStore(Protocol):
@@ -135,8 +144,7 @@ class DeliveryLoop:
         extra = {"job_id": job.id, "action": "deliver"}
         if job.id not in self._posted:
             try:
-                message = await self._prepare(job)
-                self._posted[job.id] = await self._poster.deliver(job, message)
+                self._posted[job.id] = await self._post_fitting(job)
             except (TargetGone, NoTarget) as exc:
                 logger.warning("job %s: result not posted, giving up: %s", job.id, exc, extra=extra)
                 self._posted[job.id] = None
@@ -180,7 +188,22 @@ class DeliveryLoop:
         logger.log(level, "job %s: delivery failed (retry in %.1f s): %s", job.id, delay, exc, extra=extra)
         return False
 
-    async def _prepare(self, job: Job) -> RenderedMessage:
+    async def _post_fitting(self, job: Job) -> int | None:
+        """Post; when Discord still finds the file too large (413), re-encode to 60 % of its size and try again."""
+        limit = attachment_limit(job.params, self._default_limit)
+        for _ in range(4):
+            message = await self._prepare(job, limit)
+            try:
+                return await self._poster.deliver(job, message)
+            except PayloadTooLarge:
+                size = sum(len(f.data) for f in message.files)
+                if size <= _MIN_LIMIT:
+                    raise
+                limit = max(_MIN_LIMIT, int(size * 0.6))
+                logger.info("job %s: Discord refused %d bytes as too large; re-encoding below %d", job.id, size, limit)
+        raise PayloadTooLarge(f"job {job.id}: the result does not fit Discord's upload limit", job_id=job.id)
+
+    async def _prepare(self, job: Job, limit: int) -> RenderedMessage:
         message = render_job(job)
         if message.image_sha is None:
             return message
@@ -189,7 +212,6 @@ class DeliveryLoop:
         except BlobNotFound:
             logger.warning("job %s: result image no longer stored; posting without it", job.id)
             return without_image(message)
-        limit = attachment_limit(job.params, self._default_limit)
         fitted, ext = await asyncio.to_thread(fit_attachment, data, limit)
         if len(fitted) != len(data):
             logger.info("job %s: result re-encoded, %d → %d bytes (limit %d)", job.id, len(data), len(fitted), limit)

@@ -31,6 +31,7 @@ from delivery.errors import (
     InteractionExpired,
     MissingPermissions,
     NoTarget,
+    PayloadTooLarge,
     PermanentDeliveryError,
     RateLimited,
     RetryableDeliveryError,
@@ -120,7 +121,21 @@ class DiscordPoster:
         channel_id = _channel_of(job)
         if channel_id is None:
             raise NoTarget(f"job {job.id}: no channel, thread or live interaction to post to", job_id=job.id)
-        return await self._send_to_channel(job, message, channel_id)
+        new_id = await self._send_to_channel(job, message, channel_id)
+        if message_id is not None:
+            await self._retire(job, message, channel_id, message_id, new_id)
+        return new_id
+
+    async def _retire(self, job: Job, message: RenderedMessage, channel_id: int, old_id: int, new_id: int) -> None:
+        """Best effort: point the old status message (its token is dead) at the new one and drop its buttons."""
+        link = f"https://discord.com/channels/{job.guild_id or '@me'}/{channel_id}/{new_id}"
+        embed = {k: v for k, v in message.embed.items() if k not in ("image", "thumbnail", "fields")}
+        embed["description"] = f"Finished: [see the result message]({link})."
+        pointer = RenderedMessage(job.id, message.state, None, embed)
+        try:
+            await self._edit_via_channel(job, pointer, channel_id, old_id)
+        except DeliveryError as exc:
+            logger.info("job %s: old status message left as it was (%s)", job.id, exc)
 
     async def _quiet_cancel(self, job: Job, message: RenderedMessage) -> int | None:
         """A cancelled job needs no new message: mark the old status message if it can still be edited."""
@@ -198,6 +213,8 @@ def _translate(exc: discord.HTTPException, job: Job, path: str, channel_id: int 
         return RateLimited(f"job {job.id}: rate limited by Discord", retry_after=retry_after, job_id=job.id)
     if status >= 500:
         return RetryableDeliveryError(f"job {job.id}: Discord error {status}; will retry", job_id=job.id, status=status)
+    if status == 413 or code == 40005:
+        return PayloadTooLarge(f"job {job.id}: the files exceed the upload limit", job_id=job.id, status=status)
     if path == "webhook" and status in (401, 403, 404):
         return InteractionExpired(f"job {job.id}: interaction token rejected ({status})", job_id=job.id, status=status)
     if status == 403:

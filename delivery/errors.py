@@ -8,6 +8,7 @@
         └── PermanentDeliveryError     retrying the same request will not help
             ├── MissingPermissions     the bot may not post (or attach, or embed) in that channel
             ├── TargetGone             the channel, thread or message no longer exists
+            ├── PayloadTooLarge        the files exceed the upload limit (413): re-encode smaller
             └── NoTarget               the job names nowhere to post
 
 `discord.HTTPException` and network errors are translated once, in `delivery._poster`, and chained (`raise … from`).
@@ -22,6 +23,7 @@ __all__ = [
     "InteractionExpired",
     "MissingPermissions",
     "NoTarget",
+    "PayloadTooLarge",
     "PermanentDeliveryError",
     "RateLimited",
     "RetryableDeliveryError",
@@ -68,6 +70,10 @@ class MissingPermissions(PermanentDeliveryError):
 
 class TargetGone(PermanentDeliveryError):
     """The channel, thread or message to post in no longer exists."""
+
+
+class PayloadTooLarge(PermanentDeliveryError):
+    """The attached files exceed Discord's upload limit for this channel (413)."""
 
 
 class NoTarget(PermanentDeliveryError):

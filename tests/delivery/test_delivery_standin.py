@@ -22,7 +22,7 @@ from delivery import (
 )
 from jobqueue import DeliveryTarget, Job, TargetKind
 from jobqueue.testing import InMemoryJobStore
-from standin import Interaction, Message
+from standin import Interaction, Message, Standin, patch_discord
 from tests.delivery.helpers import fail, png, run_job, submit, succeed
 from tests.delivery.test_delivery_loop import FlakyMarkStore
 from tests.standin.support import SampleBot, World, png_bytes
@@ -106,6 +106,7 @@ async def test_expired_token_posts_a_channel_message_mentioning_the_user(
     assert f"<@{job.user_id}>" in msg.content and msg.attachments and msg.embeds[0]["title"] == "Done"
     assert sum(r.path.startswith("/webhooks/") for r in s.requests) == webhook_calls  # dead token not even tried
     assert (await store.get(job.id)).delivered_at is not None
+    assert str(msg.id) in status.embeds[0]["description"] and status.custom_ids == []  # old message points there
 
 
 async def test_token_rejected_by_discord_falls_back_to_the_channel(
@@ -217,3 +218,35 @@ async def test_failed_job_helper_is_delivered_in_channel(world: World, rest_clie
     await _loop(store, rest_client).run_once()
     [msg] = s.channel_messages(world.channel_id)
     assert msg.embeds[0]["title"] == "Failed" and "time limit" in msg.embeds[0]["description"]
+
+
+async def test_rate_limited_status_edit_is_retried(world: World, bot: SampleBot, rest_client: discord.Client) -> None:
+    s, store = world.standin, InMemoryJobStore()
+    inter, status = await _status_message(world)
+    job = await succeed(store, await _job(store, world, _target(world, inter, status)))
+    s.rate_limit("PATCH", r"^/webhooks/", times=1, retry_after=0.05)
+    before = len(s.requests)
+    async with asyncio.timeout(10):
+        await _loop(store, rest_client).run_until_idle()
+    assert [r.status for r in s.requests[before:] if r.method == "PATCH"] == [429, 200]
+    assert status.embeds[0]["title"] == "Done" and (await store.get(job.id)).delivered_at is not None
+
+
+async def test_discord_upload_limit_below_the_jobs_is_met_by_reencoding() -> None:
+    limit = 120 * 1024
+    async with Standin(upload_limit=limit) as s:
+        guild = s.add_guild("Small", channels=("general",))
+        with patch_discord(s.api_base, s.gateway_url):
+            client = discord.Client(intents=discord.Intents.none())
+            await client.login(s.token)
+            try:
+                store = InMemoryJobStore()
+                target = DeliveryTarget(kind=TargetKind.CHANNEL, channel_id=guild.channel_id)
+                job = await succeed(store, await submit(store, target), result=png(320, noise=True))
+                assert await _loop(store, client).run_once() == 1
+            finally:
+                await client.close()
+        [msg] = s.channel_messages(guild.channel_id)
+        assert len(msg.attachments[0].data) <= limit and (413, "POST") in {(r.status, r.method) for r in s.requests}
+        assert msg.embeds[0]["image"]["url"] == f"attachment://{msg.attachments[0].filename}"
+        assert job.id
