@@ -1,12 +1,14 @@
-"""`DeliveryLoop`: posts finished jobs and progress edits, exactly once, inside `stylebot engine`.
+"""`DeliveryLoop`: posts finished jobs, progress edits and queue positions, exactly once, inside `stylebot engine`.
 
 Each pass: `store.pending_deliveries()` → render → load and fit the result file → `poster.deliver` →
 `store.mark_delivered` (shielded from cancellation). The poster's paths are idempotent (editing the status message,
 or a channel message with a nonce derived from the job), so a crash between posting and marking repeats the post
 harmlessly; within one process a post whose mark failed is remembered and only the mark is retried.
 Then progress: running jobs with a status message get an edit when their progress changed, at most every
-`progress_interval` seconds each. Failures back off per job (429s by their `retry_after`); nothing is dropped
-except a result whose target no longer exists, or that stayed refused (permissions) for `give_up_after` seconds.
+`progress_interval` seconds each; queued jobs get their position and ETA refreshed (every `queue_interval` seconds,
+only when it changed, e.g. when an engine came back). Failures back off per job (429s by their `retry_after`);
+nothing is dropped except a result whose target no longer exists, or that stayed refused (permissions) for
+`give_up_after` seconds.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from jobqueue import BlobNotFound, Job, JobQueueError, JobState, TargetKind
+from jobqueue import BlobNotFound, Job, JobQueueError, JobState, Position, TargetKind
 
 from delivery._files import DEFAULT_ATTACHMENT_LIMIT, attachment_limit, fit_attachment
 from delivery._poster import Poster
@@ -46,6 +49,7 @@ class DeliveryStore(Protocol):
     async def mark_delivered(self, job_id: int) -> None: ...
     async def get_blob(self, sha: str) -> bytes: ...
     async def list_jobs(self, *, states: tuple[JobState, ...] | None = None, limit: int = 20) -> list[Job]: ...
+    async def position(self, job_id: int) -> Position | None: ...
 
 
 @dataclass
@@ -69,6 +73,7 @@ class DeliveryLoop:
         *,
         poll_interval: float = 1.0,
         progress_interval: float = 3.0,
+        queue_interval: float = 15.0,
         batch_size: int = 20,
         default_attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
         retry_base: float = 1.0,
@@ -85,6 +90,8 @@ class DeliveryLoop:
         self._progress_backoff: dict[int, float] = {}
         self._posted: dict[int, int | None] = {}  # posted, mark_delivered not yet recorded
         self._shown: dict[int, _Shown] = {}
+        self._queue_interval, self._next_queue_check = queue_interval, 0.0
+        self._queue_shown: dict[int, tuple[object, ...]] = {}
 
     async def run(self, *, drain_seconds: float = 10.0) -> None:
         """Deliver until cancelled (store outages are logged and retried).
@@ -122,6 +129,7 @@ class DeliveryLoop:
         for job in await self._store.pending_deliveries(limit=self._batch):
             delivered += await self.deliver(job)
         await self.update_progress()
+        await self.update_queue()
         return delivered
 
     async def run_until_idle(self) -> int:
@@ -258,3 +266,45 @@ class DeliveryLoop:
             return 0
         self._shown[job.id] = _Shown(key, now)
         return 1
+
+    async def update_queue(self) -> int:
+        """Refresh queued jobs' position / ETA / "no engine" notice when it changed; returns the number of edits."""
+        now = self._clock()
+        if now < self._next_queue_check:
+            return 0
+        self._next_queue_check = now + self._queue_interval
+        queued = [
+            job
+            for job in await self._store.list_jobs(states=(JobState.QUEUED,), limit=50)
+            if job.target.kind is not TargetKind.NONE and job.target.status_message_id is not None
+        ]
+        for stale in set(self._queue_shown) - {job.id for job in queued}:
+            self._queue_shown.pop(stale, None)
+        edits = 0
+        for job in queued:
+            position = await self._store.position(job.id)
+            if position is None or now < self._progress_backoff.get(job.id, 0.0):
+                continue
+            eta = None if position.eta_seconds is None else round(position.eta_seconds / 30)
+            key = (position.position, eta, position.workers_alive > 0)
+            if job.id not in self._queue_shown and _fresh(job, self._queue_interval):
+                self._queue_shown[job.id] = key  # the bot has just rendered it
+            if self._queue_shown.get(job.id) == key:
+                continue
+            try:
+                await self._poster.update(job, render_job(job, position=position))
+            except DeliveryError as exc:
+                logger.debug("job %s: queue position edit failed: %s", job.id, exc, extra={"job_id": job.id})
+                retry = exc.retry_after if isinstance(exc, RateLimited) else self._queue_interval
+                self._progress_backoff[job.id] = now + retry
+                continue
+            self._queue_shown[job.id] = key
+            edits += 1
+        return edits
+
+
+def _fresh(job: Job, seconds: float) -> bool:
+    if job.created_at is None:
+        return False
+    created = job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=UTC)
+    return datetime.now(UTC) - created < timedelta(seconds=seconds)

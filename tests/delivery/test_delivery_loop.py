@@ -198,3 +198,28 @@ async def test_run_until_idle_delivers_everything() -> None:
     async with asyncio.timeout(5):
         assert await DeliveryLoop(store, poster, poll_interval=0.01).run_until_idle() == 3
     assert all(len(poster.for_job(j.id)) == 1 for j in jobs)
+
+
+async def test_queue_position_is_refreshed_when_an_engine_comes_back() -> None:
+    store, poster, clock = InMemoryJobStore(), RecordingPoster(), Clock()
+    job = await submit(store)
+    loop = _loop(store, poster, clock, queue_interval=15.0)
+    assert await loop.update_queue() == 0  # just enqueued: the bot's message is current
+    await store.register_worker("w1", hostname="h", pid=1, device="cpu")
+    await store.worker_heartbeat("w1")
+    clock.now += 5
+    assert await loop.update_queue() == 0  # not yet time to look again
+    clock.now += 11
+    assert await loop.update_queue() == 1
+    [posted] = poster.for_job(job.id)
+    assert "#1" in posted.message.embed["description"] and "No engine" not in posted.message.embed["description"]
+    clock.now += 16
+    assert await loop.update_queue() == 0  # unchanged
+
+
+async def test_stale_queued_message_is_refreshed_on_first_sight() -> None:
+    store, poster = InMemoryJobStore(), RecordingPoster()
+    job = await submit(store)
+    assert await _loop(store, poster, queue_interval=0.0).update_queue() == 1
+    [posted] = poster.for_job(job.id)
+    assert "No engine is running" in posted.message.embed["description"]
