@@ -10,7 +10,7 @@ import discord
 
 from delivery._loop import DeliveryLoop, DeliveryStore
 from delivery._poster import DiscordPoster
-from delivery.errors import PermanentDeliveryError
+from delivery.errors import PermanentDeliveryError, RetryableDeliveryError
 
 __all__ = ["DEFAULT_API_BASE", "configure_api_base", "login_client", "run_delivery"]
 
@@ -31,12 +31,16 @@ def configure_api_base(api_base: str) -> str:
     return previous
 
 
-async def login_client(token: str, *, attempts: int = 5, delay: float = 2.0) -> discord.Client:
+async def login_client(token: str, *, attempts: int | None = None, delay: float = 2.0) -> discord.Client:
     """A `discord.Client` logged in over REST only (never connected to the gateway).
 
-    Network trouble and Discord 5xx are retried `attempts` times; a rejected token raises `PermanentDeliveryError`.
+    Network trouble and Discord 5xx are retried with backoff (capped at a minute), `attempts` times or, by default,
+    until it works: the engine keeps stylizing meanwhile and delivers afterwards. A rejected token raises
+    `PermanentDeliveryError` at once.
     """
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30.0)
         try:
             async with asyncio.timeout(30):
@@ -47,12 +51,11 @@ async def login_client(token: str, *, attempts: int = 5, delay: float = 2.0) -> 
             raise PermanentDeliveryError("DISCORD_TOKEN was rejected by Discord; check the bot token") from exc
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
             await client.close()
-            if attempt == attempts:
-                raise PermanentDeliveryError(f"could not log in to Discord after {attempts} attempts: {exc}") from exc
+            if attempts is not None and attempt >= attempts:
+                raise RetryableDeliveryError(f"could not log in to Discord after {attempt} attempts: {exc}") from exc
             logger.warning("delivery: Discord login failed (%s); retrying in %.0f s", type(exc).__name__, delay)
             await asyncio.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")  # pragma: no cover
+            delay = min(60.0, delay * 2)
 
 
 async def run_delivery(

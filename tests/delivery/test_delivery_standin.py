@@ -16,7 +16,9 @@ from delivery import (
     DeliveryLoop,
     DiscordPoster,
     MissingPermissions,
+    PermanentDeliveryError,
     custom_ids,
+    login_client,
     render_job,
     run_delivery,
 )
@@ -250,3 +252,13 @@ async def test_discord_upload_limit_below_the_jobs_is_met_by_reencoding() -> Non
         assert len(msg.attachments[0].data) <= limit and (413, "POST") in {(r.status, r.method) for r in s.requests}
         assert msg.embeds[0]["image"]["url"] == f"attachment://{msg.attachments[0].filename}"
         assert job.id
+
+
+async def test_login_retries_network_errors_and_refuses_a_bad_token(world: World) -> None:
+    s = world.standin
+    s.fail_next("GET", r"^/users/@me$", status=502, times=1)
+    client = await login_client(s.token, delay=0.01)
+    await client.close()
+    s.revoke_token()
+    with pytest.raises(PermanentDeliveryError, match="DISCORD_TOKEN was rejected"):
+        await login_client(s.token, delay=0.01)
