@@ -149,6 +149,8 @@ def stylize_batch(
             groups.setdefault(_group_key(job), []).append(job)
         except EngineError as exc:
             results[index] = exc
+    if not groups:
+        return [r if r is not None else EngineError("item was not processed") for r in results]
     try:
         loaded = load_weights(weights)
     except EngineError as exc:
