@@ -82,11 +82,18 @@ def store_file(
     return stored
 
 
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
+
 async def _serve(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     stored = state.files.get(int(request.match_info["file_id"]))
     if stored is None or stored.filename != request.match_info["filename"]:
         return web.Response(status=404, text="Not Found")
+    expires = request.query.get("ex", "")
+    if expires and (not _is_hex(expires) or state.clock.now() > int(expires, 16)):
+        return web.Response(status=404, text="This content is no longer available.")  # signed URLs live 24 h
     return web.Response(body=stored.data, content_type=stored.content_type or "application/octet-stream")
 
 

@@ -83,24 +83,25 @@ class Driver:
 
     # acting as a member --------------------------------------------------------------------------------------------
     def _where(self, user: UserRef, guild_id: int | None, channel_id: int | None) -> tuple[User, Guild | None, Channel]:
+        """Resolve who acts where: the only guild and its first channel by default; members and DM recipients only."""
         state = self.state
         user_obj = user if isinstance(user, User) else state.users[int(user)]
         if guild_id is None and channel_id is None and len(state.guilds) == 1:
             guild_id = next(iter(state.guilds))
-        guild = state.guilds.get(guild_id or 0)
-        if guild_id is not None and guild is None:
-            raise BadOption(f"unknown guild {guild_id}")
-        if guild is not None and user_obj.id not in guild.members:
-            raise BadOption(f"user {user_obj.name} ({user_obj.id}) is not a member of guild {guild.id}")
         if channel_id is None:
-            if guild is None:
-                raise BadOption("say where: guild_id or channel_id")
-            channel_id = guild.channel_id
+            if guild_id not in state.guilds:
+                raise BadOption(f"say where: unknown guild {guild_id} and no channel_id")
+            channel_id = state.guilds[guild_id].channel_id
         channel = state.channels.get(channel_id)
         if channel is None:
             raise BadOption(f"unknown channel {channel_id}")
-        if guild is None and channel.guild_id is not None:
-            guild = state.guilds[channel.guild_id]
+        if guild_id is not None and channel.guild_id != guild_id:
+            raise BadOption(f"channel {channel_id} is not in guild {guild_id}")
+        guild = state.guilds.get(channel.guild_id or 0)
+        if guild is not None and user_obj.id not in guild.members:
+            raise BadOption(f"user {user_obj.name} ({user_obj.id}) is not a member of guild {guild.id}")
+        if channel.type == 1 and channel.recipient_id != user_obj.id:
+            raise BadOption(f"DM channel {channel.id} belongs to another user")
         return user_obj, guild, channel
 
     def _find_command(self, name: str, guild: Guild | None) -> dict[str, Any] | None:
@@ -213,6 +214,22 @@ class Driver:
         data = {"custom_id": modal["custom_id"], "components": modal_answers(modal.get("components", []), values)}
         return await self._send(5, data, where, extra=extra, timeout=timeout)
 
+    def _message_ref(self, message: Message | int) -> Message:
+        msg = message if isinstance(message, Message) else self.state.messages.get(int(message))
+        if msg is None:
+            raise UnknownComponent(f"no message {message}")
+        return msg
+
+    def react(self, message: Message | int, emoji: str, *, user: UserRef, add: bool = True) -> None:
+        """A member adds (or with add=False removes) a reaction: "⭐" or "name:id" for a custom emoji."""
+        msg = self._message_ref(message)
+        user_obj, _, _ = self._where(user, msg.guild_id, msg.channel_id)
+        self.state.react(msg, emoji, user_obj.id, add=add)
+
+    def open_dm(self, user: UserRef) -> Channel:
+        """The DM channel between the bot and `user` (for DM interactions and DM deliveries)."""
+        return self.state.dm_channel(user if isinstance(user, int) else user.id)
+
     def post_message(
         self, channel_id: int, content: str = "", *, user: UserRef, attachments: list[dict[str, Any]] | None = None
     ) -> Message:
@@ -236,16 +253,20 @@ class Driver:
         custom_id: str,
         *,
         user: UserRef,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         values: list[str] | None = None,
         timeout: float = 10.0,
         **extra: Any,
     ) -> Interaction:
-        """Press the button (or pick `values` in the select) with `custom_id` on `message` as `user`."""
-        msg = message if isinstance(message, Message) else self.state.messages[int(message)]
+        """Press the button (or pick `values` in the select) with `custom_id` on `message` as `user`.
+
+        guild_id/channel_id default to the message's own (pass them only to click from elsewhere)."""
+        msg = self._message_ref(message)
         component = _find_component(msg.components, custom_id)
         if msg.deleted or component is None or component.get("disabled"):
             raise UnknownComponent(f"message {msg.id} has no enabled component {custom_id!r} (has {msg.custom_ids})")
-        where = self._where(user, msg.guild_id, msg.channel_id)
+        where = self._where(user, guild_id or msg.guild_id, channel_id or msg.channel_id)
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component.get("type", 2)}
         if values is not None:
             data["values"] = values

@@ -9,8 +9,9 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from standin._payloads import error_body
+from standin._state import State
 
-__all__ = ["ApiError", "Upload", "json_reply", "read_body"]
+__all__ = ["ApiError", "Upload", "check_auth", "json_reply", "match_int", "read_body"]
 
 _FILE_FIELD = re.compile(r"files\[(\d+)\]|file(\d*)")
 
@@ -35,6 +36,21 @@ class Upload:
         self.filename = filename
         self.content_type = content_type
         self.data = data
+
+
+def match_int(request: web.Request, key: str) -> int:
+    """A snowflake from the URL; a malformed one is a 404, as on Discord."""
+    try:
+        return int(request.match_info[key])
+    except ValueError as exc:
+        raise ApiError(404, "404: Not Found", 0) from exc
+
+
+def check_auth(state: State, request: web.Request) -> None:
+    """Bot-token routes need `Authorization: Bot <token>` with the stand-in's (unrevoked) token."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bot ") or not state.token_ok(header[4:]):
+        raise ApiError(401, "401: Unauthorized", 0)
 
 
 def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

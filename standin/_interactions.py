@@ -153,7 +153,7 @@ def interaction_payload(
         "type": kind,
         "data": data,
         "channel_id": str(channel.id),
-        "channel": channel_payload(channel),
+        "channel": state.channel_json(channel),
         "token": token,
         "version": 1,
         "app_permissions": str(DEFAULT_APP_PERMISSIONS),

@@ -10,6 +10,7 @@ from standin._records import ADMINISTRATOR, DEFAULT_MEMBER_PERMISSIONS, Channel,
 __all__ = [
     "ALL_PERMISSIONS",
     "channel_payload",
+    "dm_payload",
     "error_body",
     "guild_payload",
     "iso",
@@ -74,6 +75,10 @@ def member_payload(user: User, guild: Guild, *, with_permissions: bool = False) 
     return data
 
 
+def dm_payload(channel: Channel, recipient: User) -> dict[str, Any]:
+    return {"id": str(channel.id), "type": 1, "last_message_id": None, "recipients": [user_payload(recipient)]}
+
+
 def channel_payload(channel: Channel) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(channel.id),
@@ -95,10 +100,10 @@ def channel_payload(channel: Channel) -> dict[str, Any]:
             message_count=0,
             member_count=1,
             thread_metadata={
-                "archived": False,
+                "archived": channel.archived,
                 "auto_archive_duration": 1440,
                 "archive_timestamp": iso(snowflake_time(channel.id)),
-                "locked": False,
+                "locked": channel.locked,
             },
         )
     return data
@@ -154,22 +159,35 @@ def attachment_meta(stored: StoredFile) -> dict[str, Any]:
     return dict(stored.meta)
 
 
-def message_payload(msg: Message, author: User, *, application_id: int) -> dict[str, Any]:
+def _emoji(text: str) -> dict[str, Any]:
+    name, _, emoji_id = text.partition(":")
+    return {"id": emoji_id or None, "name": name}
+
+
+def message_payload(
+    msg: Message, author: User, *, application_id: int, mentioned: dict[int, User] | None = None
+) -> dict[str, Any]:
+    mentioned = mentioned or {}
+    bot_id = application_id  # the bot user shares the application's id
     data: dict[str, Any] = {
         "id": str(msg.id),
         "channel_id": str(msg.channel_id),
         "author": user_payload(author),
         "content": msg.content,
         "timestamp": iso(snowflake_time(msg.id)),
-        "edited_timestamp": None if msg.edited_at is None else iso(),
+        "edited_timestamp": None if msg.edited_at is None else iso(msg.edited_at),
         "tts": False,
         "mention_everyone": False,
-        "mentions": [],
+        "mentions": [user_payload(mentioned[uid]) for uid in msg.mention_ids if uid in mentioned],
         "mention_roles": [],
         "attachments": [attachment_meta(a) for a in msg.attachments],
         "embeds": msg.embeds,
         "components": msg.components,
         "pinned": False,
+        "reactions": [
+            {"emoji": _emoji(e), "count": len(u), "me": bot_id in u, "count_details": {"normal": len(u), "burst": 0}}
+            for e, u in msg.reactions.items()
+        ],
         "type": msg.type,
         "flags": msg.flags,
     }

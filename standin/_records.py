@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
 # View channel, send messages, embed links, attach files, read history, use application commands.
 DEFAULT_MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
+_MENTION = re.compile(r"<@!?(\d+)>")
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
@@ -62,6 +64,9 @@ class Channel:
     parent_id: int | None = None
     owner_id: int | None = None
     starter_message_id: int | None = None
+    archived: bool = False
+    locked: bool = False
+    recipient_id: int | None = None  # DM channels (type 1)
 
     @property
     def is_thread(self) -> bool:
@@ -103,8 +108,10 @@ class Message:
     created_at: float = field(default_factory=time.monotonic)
     edited_at: float | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)
+    edit_times: list[float] = field(default_factory=list)  # time.monotonic() of each edit (throttling checks)
     deleted: bool = False
     thread_id: int | None = None
+    reactions: dict[str, list[int]] = field(default_factory=dict)  # emoji -> user ids, in order
 
     @property
     def ephemeral(self) -> bool:
@@ -114,6 +121,11 @@ class Message:
     def loading(self) -> bool:
         """A deferred ("thinking…") response that has not been edited yet."""
         return bool(self.flags & LOADING)
+
+    @property
+    def mention_ids(self) -> list[int]:
+        """User ids mentioned in the content (`<@id>` / `<@!id>`), in order."""
+        return [int(m) for m in _MENTION.findall(self.content)]
 
     @property
     def custom_ids(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Bot-token REST routes: login, gateway discovery, command sync, channel messages (with nonces) and threads."""
+"""Bot-token REST routes: login, gateway discovery, command sync, guilds and users (channels: _channels.py)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,14 @@ from typing import Any
 from aiohttp import web
 
 from standin._gateway import Gateway
-from standin._http import ApiError, json_reply, read_body
-from standin._messages import apply_edit, new_message
-from standin._payloads import channel_payload, member_payload, user_payload
-from standin._records import Channel, Message
+from standin._http import ApiError, check_auth, json_reply, read_body
+from standin._http import match_int as _int
+from standin._payloads import member_payload, user_payload
 from standin._state import State
 
 __all__ = ["Rest"]
 
 logger = logging.getLogger(__name__)
-
-UNKNOWN_CHANNEL = (404, "Unknown Channel", 10003)
-UNKNOWN_MESSAGE = (404, "Unknown Message", 10008)
-
-
-def _int(request: web.Request, key: str) -> int:
-    try:
-        return int(request.match_info[key])
-    except ValueError as exc:
-        raise ApiError(404, "404: Not Found", 0) from exc
 
 
 class Rest:
@@ -37,7 +26,6 @@ class Rest:
     def routes(self) -> list[web.RouteDef]:
         app_cmds = "/applications/{app_id}/commands"
         guild_cmds = "/applications/{app_id}/guilds/{guild_id}/commands"
-        msgs = "/channels/{channel_id}/messages"
         return [
             web.get("/users/@me", self.me),
             web.get("/oauth2/applications/@me", self.application),
@@ -50,23 +38,13 @@ class Rest:
             web.get(guild_cmds, self.get_commands),
             web.put(guild_cmds, self.put_commands),
             web.post(guild_cmds, self.post_command),
-            web.get("/channels/{channel_id}", self.get_channel),
-            web.post(msgs, self.post_message),
-            web.get(msgs, self.list_messages),
-            web.get(msgs + "/{message_id}", self.get_message),
-            web.patch(msgs + "/{message_id}", self.edit_message),
-            web.delete(msgs + "/{message_id}", self.delete_message),
-            web.post(msgs + "/{message_id}/threads", self.thread_from_message),
-            web.post("/channels/{channel_id}/threads", self.thread_without_message),
             web.get("/guilds/{guild_id}", self.get_guild),
             web.get("/guilds/{guild_id}/members/{user_id}", self.get_member),
             web.get("/users/{user_id}", self.get_user),
         ]
 
     def check_auth(self, request: web.Request) -> None:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bot ") or not self.state.token_ok(header[4:]):
-            raise ApiError(401, "401: Unauthorized", 0)
+        check_auth(self.state, request)
 
     # login and discovery -------------------------------------------------------------------------------------------
     async def me(self, request: web.Request) -> web.Response:
@@ -158,94 +136,6 @@ class Rest:
         current[:] = [c for c in current if c is not old] + [command]
         self.state.changed()
         return json_reply(command, status=200 if old else 201)
-
-    # channels and messages -----------------------------------------------------------------------------------------
-    def channel(self, request: web.Request) -> Channel:
-        self.check_auth(request)
-        channel = self.state.channels.get(_int(request, "channel_id"))
-        if channel is None:
-            raise ApiError(*UNKNOWN_CHANNEL)
-        return channel
-
-    def message(self, request: web.Request) -> Message:
-        channel = self.channel(request)
-        msg = self.state.live_message(channel.id, _int(request, "message_id"))
-        if msg is None:
-            raise ApiError(*UNKNOWN_MESSAGE)
-        return msg
-
-    async def get_channel(self, request: web.Request) -> web.Response:
-        return json_reply(channel_payload(self.channel(request)))
-
-    async def post_message(self, request: web.Request) -> web.Response:
-        """Create a message; an `enforce_nonce` body whose nonce was used in this channel within a few minutes
-        returns the earlier message instead of posting a second one (idempotent delivery relies on this)."""
-        channel = self.channel(request)
-        payload, uploads = await read_body(request)
-        nonce = payload.get("nonce")
-        nonce = None if nonce is None else str(nonce)
-        if nonce is not None and payload.get("enforce_nonce"):
-            earlier = self.state.message_for_nonce(channel.id, nonce)
-            if earlier is not None:
-                return json_reply(self.state.message_json(earlier))
-        msg = new_message(self.state, channel.id, payload, uploads, limit=self.state.upload_limit, nonce=nonce)
-        if payload.get("message_reference"):
-            msg.type = 19
-        if nonce is not None:
-            self.state.remember_nonce(channel.id, nonce, msg.id)
-        self.state.add_message(msg)
-        return json_reply(self.state.message_json(msg))
-
-    async def list_messages(self, request: web.Request) -> web.Response:
-        channel = self.channel(request)
-        limit = min(100, int(request.query.get("limit", "50")))
-        found = [m for m in self.state.messages.values() if m.channel_id == channel.id and not m.deleted]
-        found = [m for m in found if not m.ephemeral]
-        found.sort(key=lambda m: m.id, reverse=True)
-        return json_reply([self.state.message_json(m) for m in found[:limit]])
-
-    async def get_message(self, request: web.Request) -> web.Response:
-        return json_reply(self.state.message_json(self.message(request)))
-
-    async def edit_message(self, request: web.Request) -> web.Response:
-        msg = self.message(request)
-        payload, uploads = await read_body(request)
-        apply_edit(self.state, msg, payload, uploads, limit=self.state.upload_limit)
-        return json_reply(self.state.message_json(msg))
-
-    async def delete_message(self, request: web.Request) -> web.Response:
-        self.state.delete_message(self.message(request))
-        return web.Response(status=204)
-
-    # threads -------------------------------------------------------------------------------------------------------
-    def _add_thread(self, parent: Channel, body: dict[str, Any], thread_id: int, starter: int | None) -> Channel:
-        name = str(body.get("name") or "").strip()
-        if not name or len(name) > 100:
-            raise ApiError(400, "Invalid Form Body (name: Must be between 1 and 100 in length.)", 50035)
-        if parent.is_thread:
-            raise ApiError(400, "Cannot execute action on this channel type", 50024)
-        kind = int(body.get("type") or 11)
-        thread = Channel(thread_id, parent.guild_id, name, kind, parent.id, self.state.bot_user_id, starter)
-        self.state.channels[thread.id] = thread
-        self.gateway.thread_create(thread.id)
-        self.state.changed()
-        return thread
-
-    async def thread_from_message(self, request: web.Request) -> web.Response:
-        """The thread's id is the starter message's id, as on Discord."""
-        msg = self.message(request)
-        if msg.id in self.state.channels:
-            raise ApiError(400, "A thread has already been created for this message", 160004)
-        body, _ = await read_body(request)
-        thread = self._add_thread(self.state.channels[msg.channel_id], body, msg.id, msg.id)
-        msg.thread_id = thread.id
-        return json_reply(channel_payload(thread), status=201)
-
-    async def thread_without_message(self, request: web.Request) -> web.Response:
-        parent = self.channel(request)
-        body, _ = await read_body(request)
-        thread = self._add_thread(parent, body, self.state.next_id(), None)
-        return json_reply(channel_payload(thread), status=201)
 
     # guilds and users ----------------------------------------------------------------------------------------------
     async def get_guild(self, request: web.Request) -> web.Response:

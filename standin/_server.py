@@ -11,6 +11,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from standin import _cdn
+from standin._channels import Channels
 from standin._driver import Driver
 from standin._faults import Fault, Faults, make_middleware
 from standin._gateway import Gateway
@@ -18,6 +19,7 @@ from standin._records import ADMINISTRATOR, DEFAULT_MEMBER_PERMISSIONS, MANAGE_G
 from standin._rest import Rest
 from standin._state import Clock, State
 from standin._webhooks import Webhooks
+from standin.errors import StandinError
 
 __all__ = ["API_PREFIX", "Standin"]
 
@@ -71,7 +73,9 @@ class Standin(Driver):
             client_max_size=MAX_BODY, middlewares=[make_middleware(self.state, self.faults, API_PREFIX)]
         )
         app[_cdn.STATE_KEY] = self.state
-        for route in Rest(self.state, self.gateway).routes() + Webhooks(self.state, self._ack_deadline).routes():
+        handlers = (Rest(self.state, self.gateway), Channels(self.state, self.gateway))
+        routes = [r for h in handlers for r in h.routes()] + Webhooks(self.state, self._ack_deadline).routes()
+        for route in routes:
             app.router.add_route(route.method, API_PREFIX + route.path, route.handler)
         app.router.add_routes(_cdn.routes())
         app.router.add_get("/gateway", self.gateway.handle)
@@ -239,7 +243,10 @@ class Standin(Driver):
 
     def expire_interaction_token(self, token: str) -> None:
         """Make every webhook call with this token fail with 401 Invalid Webhook Token (code 50027)."""
-        self.state.tokens[token].expired = True
+        inter = self.state.tokens.get(token)
+        if inter is None:
+            raise StandinError("no interaction has that token")
+        inter.expired = True
         self.state.changed()
 
     def advance(self, seconds: float) -> None:

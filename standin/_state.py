@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from standin._payloads import DISCORD_EPOCH_MS, message_payload
+from standin._payloads import DISCORD_EPOCH_MS, channel_payload, dm_payload, member_payload, message_payload
 from standin._records import Channel, Guild, Interaction, Message, RequestRecord, StoredFile, User
 from standin.errors import WaitTimeout
 
@@ -117,7 +117,12 @@ class State:
         return inter
 
     def message_json(self, msg: Message) -> dict[str, Any]:
-        return message_payload(msg, self.users[msg.author_id], application_id=self.application_id)
+        return message_payload(msg, self.users[msg.author_id], application_id=self.application_id, mentioned=self.users)
+
+    def channel_json(self, channel: Channel) -> dict[str, Any]:
+        if channel.type == 1 and channel.recipient_id is not None:
+            return dm_payload(channel, self.users[channel.recipient_id])
+        return channel_payload(channel)
 
     def commands_for(self, guild_id: int | None) -> list[dict[str, Any]]:
         """Guild commands first (they shadow global ones of the same name), then global commands."""
@@ -142,6 +147,7 @@ class State:
         msg.flags &= ~(1 << 7)  # an edit ends the "thinking…" state of a deferred response
         msg.edited_at = self.clock.now()
         msg.edits.append(payload)
+        msg.edit_times.append(time.monotonic())
         if not msg.ephemeral:
             self.dispatch("MESSAGE_UPDATE", self.message_json(msg))
         self.changed()
@@ -152,6 +158,42 @@ class State:
         if not msg.ephemeral:
             self.dispatch("MESSAGE_DELETE", {"id": str(msg.id), "channel_id": str(msg.channel_id)})
         self.changed()
+
+    def react(self, msg: Message, emoji: str, user_id: int, *, add: bool) -> None:
+        """Add or remove a reaction; MESSAGE_REACTION_ADD/REMOVE goes out (the bot sees members' votes)."""
+        users = msg.reactions.setdefault(emoji, [])
+        if add == (user_id in users):
+            return
+        if add:
+            users.append(user_id)
+        else:
+            users.remove(user_id)
+        if not users:
+            del msg.reactions[emoji]
+        name, _, emoji_id = emoji.partition(":")
+        event = {
+            "user_id": str(user_id),
+            "channel_id": str(msg.channel_id),
+            "message_id": str(msg.id),
+            "emoji": {"id": emoji_id or None, "name": name},
+            "type": 0,
+            "burst": False,
+        }
+        guild = self.guilds.get(msg.guild_id or 0)
+        if guild is not None:
+            event["guild_id"] = str(guild.id)
+            if add:
+                event["member"] = member_payload(self.users[user_id], guild)
+        self.dispatch("MESSAGE_REACTION_ADD" if add else "MESSAGE_REACTION_REMOVE", event)
+        self.changed()
+
+    def dm_channel(self, user_id: int) -> Channel:
+        """The bot's DM channel with a user (created on first use)."""
+        found = next((c for c in self.channels.values() if c.type == 1 and c.recipient_id == user_id), None)
+        if found is None:
+            found = Channel(self.next_id(), None, "", type=1, recipient_id=user_id)
+            self.channels[found.id] = found
+        return found
 
     def remember_nonce(self, channel_id: int, nonce: str, message_id: int) -> None:
         self.nonces[(channel_id, nonce)] = (message_id, self.clock.now())
