@@ -106,6 +106,8 @@ class DeliveryLoop:
                     await self.run_once()
                 except JobQueueError as exc:
                     logger.warning("delivery: job store unavailable, retrying: %s", exc)
+                except Exception:  # a bug in one pass must not take the engine down with it; the next pass retries
+                    logger.exception("delivery: unexpected error in a delivery pass")
                 await asyncio.sleep(self._poll)
         except asyncio.CancelledError:
             await self._drain(drain_seconds)
@@ -126,7 +128,8 @@ class DeliveryLoop:
     async def run_once(self) -> int:
         """One pass: deliver what is pending, then progress edits. Returns how many jobs were marked delivered."""
         delivered = 0
-        for job in await self._store.pending_deliveries(limit=self._batch):
+        # jobs backing off do not use up the batch, so one refused channel cannot starve everyone else's results
+        for job in await self._store.pending_deliveries(limit=self._batch + len(self._backoff)):
             delivered += await self.deliver(job)
         await self.update_progress()
         await self.update_queue()

@@ -223,3 +223,14 @@ async def test_stale_queued_message_is_refreshed_on_first_sight() -> None:
     assert await _loop(store, poster, queue_interval=0.0).update_queue() == 1
     [posted] = poster.for_job(job.id)
     assert "No engine is running" in posted.message.embed["description"]
+
+
+async def test_jobs_backing_off_do_not_starve_newer_results() -> None:
+    store, poster, clock = InMemoryJobStore(), RecordingPoster(), Clock()
+    stuck = await succeed(store, await submit(store, interaction_target(status_message_id=1)))
+    fresh = await succeed(store, await submit(store, interaction_target(status_message_id=2)))
+    loop = _loop(store, poster, clock, batch_size=1)
+    poster.fail_next(MissingPermissions("no Send Messages"))
+    assert await loop.run_once() == 0  # the oldest is refused and backs off
+    assert await loop.run_once() == 1  # the next one still goes out
+    assert poster.for_job(fresh.id) and not poster.for_job(stuck.id)
