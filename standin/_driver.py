@@ -62,6 +62,19 @@ class Driver:
         """Registered commands: a guild's own plus the global ones (without guild_id: the global ones only)."""
         return self.state.commands_for(guild_id) if guild_id else list(self.state.global_commands)
 
+    def transcript(self) -> str:
+        """Every message as one line (channel, author, text, files, buttons, flags): handy in assertion messages."""
+        lines = []
+        for m in self.messages:
+            channel = self.state.channels.get(m.channel_id)
+            where = f"#{channel.name}" if channel and channel.name else str(m.channel_id)
+            tags = [t for t, on in (("ephemeral", m.ephemeral), ("deleted", m.deleted), ("thinking", m.loading)) if on]
+            extras = [f"files={[a.filename for a in m.attachments]}"] if m.attachments else []
+            extras += [f"buttons={m.custom_ids}"] if m.custom_ids else []
+            text = m.text().replace("\n", " | ")
+            lines.append(" ".join([where, f"{self.state.users[m.author_id].name}:", text, *extras, *tags]))
+        return "\n".join(lines)
+
     # waiting -------------------------------------------------------------------------------------------------------
     async def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
         """Re-evaluate `predicate()` after every change the stand-in records; return its first truthy value."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from standin._http import ApiError, json_reply
 from standin._payloads import error_body
+from standin._ratelimit import RateLimiter
 from standin._records import RequestRecord
 from standin._state import State
 
@@ -41,7 +43,7 @@ class Fault:
         return json_reply(error_body(f"{self.status}: injected failure", 0), status=self.status)
 
 
-def rate_limited_response(retry_after: float, global_: bool) -> web.Response:
+def rate_limited_response(retry_after: float, global_: bool, bucket: str = "standin-injected") -> web.Response:
     """A 429 that discord.py retries: JSON body with retry_after, X-RateLimit-* headers and a `Via` header
     (without `Via`, discord.py assumes a Cloudflare ban and raises instead of retrying)."""
     body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": global_}
@@ -50,7 +52,7 @@ def rate_limited_response(retry_after: float, global_: bool) -> web.Response:
         "X-RateLimit-Limit": "5",
         "X-RateLimit-Remaining": "0",
         "X-RateLimit-Reset-After": f"{retry_after:.3f}",
-        "X-RateLimit-Bucket": "standin-bucket",
+        "X-RateLimit-Bucket": bucket,
         "X-RateLimit-Scope": "global" if global_ else "user",
         "Via": "1.1 google",
     }
@@ -60,8 +62,11 @@ def rate_limited_response(retry_after: float, global_: bool) -> web.Response:
 
 
 class Faults:
-    def __init__(self) -> None:
+    """Injected faults, consumed in order, plus the optional rate limiter."""
+
+    def __init__(self, limiter: RateLimiter | None = None) -> None:
         self.rules: list[Fault] = []
+        self.limiter = limiter
 
     def add(self, fault: Fault) -> Fault:
         self.rules.append(fault)
@@ -75,26 +80,42 @@ class Faults:
         return None
 
 
+async def _answer(request: web.Request, handler: Handler, faults: Faults, rel: str) -> web.StreamResponse:
+    fault = faults.take(request.method, rel)
+    if fault is not None:
+        logger.debug("stand-in injects %s for %s %s", fault.status, request.method, rel)
+        return fault.response()
+    bucket = None if faults.limiter is None else faults.limiter.bucket(request.method, rel)
+    now = time.monotonic()
+    if bucket is not None and (wait := bucket.take(now)) > 0:
+        response: web.StreamResponse = rate_limited_response(wait, False, bucket.name)
+    else:
+        try:
+            response = await handler(request)
+        except ApiError as exc:
+            response = exc.response()
+    if bucket is not None and response.status != 429:
+        response.headers.update(bucket.headers(now))
+    return response
+
+
 def make_middleware(state: State, faults: Faults, api_prefix: str) -> Callable[..., Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        is_api = path.startswith(api_prefix)
-        rel = path[len(api_prefix) :] if is_api else path
-        fault = faults.take(request.method, rel) if is_api else None
+        if not path.startswith(api_prefix):
+            return await handler(request)
+        rel = path[len(api_prefix) :]
         try:
-            if fault is not None:
-                logger.debug("stand-in injects %s for %s %s", fault.status, request.method, rel)
-                response: web.StreamResponse = fault.response()
-            else:
-                response = await handler(request)
+            response = await _answer(request, handler, faults, rel)
         except ApiError as exc:
             response = exc.response()
         except web.HTTPException as exc:
+            if exc.status in (404, 405):
+                logger.warning("the Discord stand-in has no route for %s %s", request.method, rel)
             response = json_reply(error_body(f"{exc.status}: {exc.reason}", 0), status=exc.status)
-        if is_api:
-            state.requests.append(RequestRecord(request.method, rel, response.status, dict(request.query)))
-            state.changed()
+        state.requests.append(RequestRecord(request.method, rel, response.status, dict(request.query)))
+        state.changed()
         return response
 
     return middleware

@@ -15,6 +15,7 @@ from standin._channels import Channels
 from standin._driver import Driver
 from standin._faults import Fault, Faults, make_middleware
 from standin._gateway import Gateway
+from standin._ratelimit import RateLimiter
 from standin._records import ADMINISTRATOR, DEFAULT_MEMBER_PERMISSIONS, MANAGE_GUILD, Channel, Guild, StoredFile, User
 from standin._rest import Rest
 from standin._state import Clock, State
@@ -35,6 +36,7 @@ class Standin(Driver):
     Everything runs on the caller's event loop. `clock` defaults to wall time; `advance(seconds)` fast-forwards it
     (interaction tokens die 15 minutes after creation; enforced nonces are remembered for 5 minutes).
     `ack_deadline` (seconds, default off) makes late interaction callbacks fail like Discord's 3 s window does.
+    `rate_limits=(5, 5.0)` turns on per-route buckets (5 requests per 5 s each) with X-RateLimit-* headers.
     """
 
     def __init__(
@@ -49,11 +51,12 @@ class Standin(Driver):
         ack_deadline: float | None = None,
         heartbeat_interval_ms: int = 41250,
         upload_limit: int = 10 * 1024 * 1024,
+        rate_limits: tuple[int, float] | None = None,
     ) -> None:
         self.state = State(clock or Clock())
         self.gateway = Gateway(self.state, heartbeat_interval_ms)
         self.state.dispatch = self.gateway.dispatch
-        self.faults = Faults()
+        self.faults = Faults(None if rate_limits is None else RateLimiter(*rate_limits))
         self.host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self._ack_deadline = ack_deadline

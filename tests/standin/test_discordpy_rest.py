@@ -9,7 +9,7 @@ import aiohttp
 import discord
 import pytest
 
-from standin import Interaction
+from standin import Interaction, Standin, patch_discord
 from tests.standin.support import SampleBot, World, png_bytes
 
 
@@ -153,3 +153,30 @@ async def test_upload_over_the_limit_is_refused_with_413(world: World, rest_clie
     with pytest.raises(discord.HTTPException) as caught:
         await rest_client.get_partial_messageable(world.channel_id).send(file=big)
     assert (caught.value.status, caught.value.code) == (413, 40005)
+
+
+async def test_enforced_rate_limits_pace_discord_py_and_429_a_client_that_ignores_them() -> None:
+    async with Standin(rate_limits=(2, 1.0)) as s:
+        guild = s.add_guild(channels=("paced", "raw"))
+        with patch_discord(s.api_base, s.gateway_url):
+            client = discord.Client(intents=discord.Intents.none())
+            await client.login(s.token)
+            try:
+                channel = client.get_partial_messageable(guild.channel_id)
+                for n in range(3):
+                    await channel.send(f"progress {n}")
+            finally:
+                await client.close()
+        assert [r.status for r in s.requests if r.method == "POST"] == [200] * 3
+        raw_channel = guild.channel_ids[1]  # its own bucket: the major parameter differs
+        url = f"{s.api_base}/channels/{raw_channel}/messages"
+        headers = {"Authorization": f"Bot {s.token}"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            statuses = []
+            for n in range(3):
+                async with session.post(url, json={"content": f"spam {n}"}) as response:
+                    statuses.append(response.status)
+                    if response.status == 429:
+                        assert (await response.json())["retry_after"] > 0 and response.headers["Via"]
+        assert statuses == [200, 200, 429]
+        assert len(s.channel_messages(guild.channel_id)) == 3 and len(s.channel_messages(raw_channel)) == 2

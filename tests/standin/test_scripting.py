@@ -164,3 +164,13 @@ def test_patch_discord_sets_and_restores_the_three_targets() -> None:
     assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:1/gateway"
     patch.undo()
     assert before == (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+async def test_transcript_lists_what_members_would_see(world: World, bot: SampleBot) -> None:
+    s = world.standin
+    pic = s.add_attachment(png_bytes(), "p.png", "image/png")
+    await s.run_command("stylize", {"content": pic, "style": pic}, user=world.member)
+    await s.wait_for_message(world.channel_id, lambda m: bool(m.attachments))
+    lines = s.transcript().splitlines()
+    assert lines[0].startswith("#general stylebot: checked p.png") and lines[0].endswith("ephemeral")
+    assert lines[1] == "#general stylebot: strength 1.0 files=['result.png'] buttons=['job:1:reroll']"
