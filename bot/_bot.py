@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
+from delivery import custom_ids
 from discord import app_commands
 from discord.ext import commands
 
@@ -44,6 +45,7 @@ class Stylebot(commands.Bot):
         store: JobStore | None,
         *,
         extensions: Iterable[str] = EXTENSIONS,
+        metrics: Any | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -55,6 +57,7 @@ class Stylebot(commands.Bot):
         self.extension_names = tuple(extensions)
         self.failed_extensions: set[str] = set()
         self._http_session: aiohttp.ClientSession | None = None
+        self.metrics = metrics  # `stylebot.ops.BotMetrics` (prometheus counters) when the entry point serves /metrics
 
     @property
     def store(self) -> JobStore:
@@ -98,6 +101,19 @@ class Stylebot(commands.Bot):
         await self.store.set_meta(key, digest)
         logger.info("synced %d application commands", len(synced))
         return True
+
+    def count(self, counter: str, label: str | None = None) -> None:
+        """Bump one of the entry point's counters (interactions, rejections, enqueued); a no-op without metrics."""
+        metric = getattr(self.metrics, counter, None)
+        if metric is not None:
+            (metric.labels(label) if label is not None else metric).inc()
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is discord.InteractionType.application_command and interaction.command is not None:
+            self.count("interactions", f"/{interaction.command.qualified_name}")
+        elif interaction.type is discord.InteractionType.component:
+            parsed = custom_ids.parse((interaction.data or {}).get("custom_id"))
+            self.count("interactions", f"button:{parsed.action}" if parsed else "button:unknown")
 
     async def on_ready(self) -> None:
         assert self.user is not None

@@ -58,6 +58,7 @@ async def submit(interaction: discord.Interaction[Stylebot], new: NewJob, policy
         max_attempts=bot.config.max_attempts,
     )
     job = await store.enqueue(new, limits=policy.limits())
+    bot.count("enqueued")
     logger.info("queued job %d for user %s", job.id, job.user_id, extra={"job_id": job.id, "action": "enqueue"})
     if job.target.status_message_id is not None:  # the same interaction arrived twice: already announced
         return job

@@ -106,7 +106,8 @@ async def _serve(settings: Settings, token: str, *, sync_only: bool, sync: bool)
     from bot import Stylebot
 
     store = await jobqueue.open_store(settings.resolved_database_url, migrate=True)
-    client = Stylebot(bot_config(settings, sync_commands=sync and not sync_only), store)
+    ops, metrics = await _start_ops(settings, store, lambda: client)
+    client = Stylebot(bot_config(settings, sync_commands=sync and not sync_only), store, metrics=metrics)
     try:
         if sync_only:
             await client.login(token)
@@ -124,7 +125,42 @@ async def _serve(settings: Settings, token: str, *, sync_only: bool, sync: bool)
         return 2
     finally:
         await client.close()
+        if ops is not None:
+            await ops.stop()
         await store.close()
+
+
+async def _start_ops(settings: Settings, store: Any, get_client: Any) -> tuple[Any, Any]:
+    """The bot's /healthz and /metrics server (STYLEBOT_BOT_METRICS_PORT; 0 = off)."""
+    if not settings.bot_metrics_port:
+        return None, None
+    from stylebot.ops import BotMetrics, OpsServer
+
+    async def health() -> dict[str, Any]:
+        client = get_client()
+        await store.is_paused()  # the database answers
+        ready = client.is_ready() and not client.is_closed()
+        latency = client.latency
+        return {
+            "status": "ok" if ready else "connecting",
+            "gateway_latency_ms": round(latency * 1000, 1) if latency == latency and latency != float("inf") else None,
+            "guilds": len(client.guilds),
+        }
+
+    ops = OpsServer(
+        role="bot", host=settings.metrics_host, port=settings.bot_metrics_port, health=health, stats=store.stats
+    )
+    try:
+        await ops.start()
+    except OSError as exc:
+        logger.warning(
+            "cannot serve /metrics on %s:%d (%s); running without",
+            settings.metrics_host,
+            settings.bot_metrics_port,
+            exc.strerror,
+        )
+        return None, None
+    return ops, BotMetrics(ops.registry)
 
 
 async def _until_stopped(client: Any, token: str) -> int:

@@ -45,3 +45,21 @@ async def test_commands_are_synced_once_and_not_again_when_unchanged(world: Worl
     async with running_bot(s, world.store, config):
         assert len(s.command_syncs) == 1  # same payload hash in the store: no second sync
     assert {c["name"] for c in s.commands()} >= {"stylize", "jobs", "forget", "queue"}
+
+
+async def test_interactions_rejections_and_enqueues_are_counted_for_metrics(world: World) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from stylebot.ops import BotMetrics
+
+    registry = CollectorRegistry()
+    s = world.standin
+    async with running_bot(s, world.store, make_config(s)) as client:
+        client.metrics = BotMetrics(registry)
+        await s.run_command("stylize", world.images(), user=world.member)
+        await s.wait_for_message(world.channel_id, lambda m: bool(m.custom_ids))
+        await reply_text(s, await s.run_command("queue status", user=world.member))
+    assert registry.get_sample_value("stylebot_interactions_total", {"command": "/stylize"}) == 1
+    assert registry.get_sample_value("stylebot_interactions_total", {"command": "/queue status"}) == 1
+    assert registry.get_sample_value("stylebot_rejections_total", {"reason": "NotAllowed"}) == 1
+    assert registry.get_sample_value("stylebot_jobs_enqueued_total") == 1

@@ -53,7 +53,9 @@ class ErrorHandler(commands.Cog):
                 exc_info=(type(original), original, original.__traceback__),
             )
             text = unexpected(reference)
+            self.bot.count("rejections", "unexpected")
         else:
+            self.bot.count("rejections", type(original).__name__)
             logger.info("refused %s: %s", _what(interaction), type(original).__name__)
         await reply(interaction, text)
 
