@@ -7,6 +7,10 @@
 `JobStore` is the interface; `jobqueue.testing.InMemoryJobStore` is its in-memory twin for tests.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from jobqueue._policy import StoreOptions
 from jobqueue._protocol import JobStore
 from jobqueue._types import (
@@ -34,6 +38,35 @@ from jobqueue.errors import (
     SchemaMismatch,
 )
 
+if TYPE_CHECKING:
+    from jobqueue._store import SqlJobStore
+
+_LAZY = {
+    "SqlJobStore": "jobqueue._store",
+    "register_kept_blobs": "jobqueue._store_base",
+    "register_kept_jobs": "jobqueue._store_base",
+}
+
+
+async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | None = None) -> SqlJobStore:
+    """Open the durable store at an SQLAlchemy URL (`sqlite+aiosqlite:///file`, `postgresql+asyncpg://…`).
+
+    With `migrate` the schema is upgraded first (under a cross-process lock); a database at another revision than
+    this code expects raises `SchemaMismatch`, an unreachable one `DatabaseUnavailable`.
+    """
+    from jobqueue._open import open_store as _open  # SQLAlchemy only when a store is opened
+
+    return await _open(url, migrate=migrate, options=options)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'jobqueue' has no attribute {name!r}")
+
+
 __all__ = [
     "TERMINAL_STATES",
     "BlobNotFound",
@@ -54,7 +87,11 @@ __all__ = [
     "QueueLimitExceeded",
     "QueueStats",
     "SchemaMismatch",
+    "SqlJobStore",
     "StoreOptions",
     "TargetKind",
     "WorkerInfo",
+    "open_store",
+    "register_kept_blobs",
+    "register_kept_jobs",
 ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from tests.pg import PostgresServer, start_postgres
 
 # Engine tests use seeded random weights; the engine still logs a loud warning when it uses them.
 os.environ.setdefault("STYLEBOT_WEIGHTS", "random")
@@ -14,3 +17,9 @@ os.environ.setdefault("STYLEBOT_DEVICE", "cpu")
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session (tests/pg.py); use `fresh_database` per test."""
+    yield from start_postgres()

@@ -22,7 +22,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-STORE_KINDS = ["memory"]
+STORE_KINDS = ["memory", "sqlite", "postgres"]
 
 
 @pytest.fixture(params=STORE_KINDS)

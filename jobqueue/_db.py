@@ -1,0 +1,211 @@
+"""Database access for `SqlJobStore`: one unit of work = one transaction = one plain function `fn(tx) -> T`.
+
+- SQLite (`sqlite+aiosqlite:///path` or `sqlite:///path`): one stdlib `sqlite3` connection per store, set up with WAL,
+  `synchronous=NORMAL`, foreign keys, `BEGIN IMMEDIATE` for writes (SQLAlchemy `connect`/`begin` event hooks). A unit
+  of work first runs inline with `busy_timeout=0`: SQLite work takes microseconds, far less than a thread hop, which
+  is what makes 3,000+ jobs/s possible. Should another process hold the write lock (SQLITE_BUSY), the whole unit is
+  re-run in the store's own thread with a long `busy_timeout`, so the event loop never waits on a lock. (aiosqlite
+  pays several thread hops per statement: measured 265 round trips/s against 2,900/s for one hop per unit.)
+- PostgreSQL (`postgresql+asyncpg://…`): SQLAlchemy's async engine; the unit runs through `AsyncConnection.run_sync`
+  on a pooled connection inside one transaction (READ COMMITTED; claims use `FOR UPDATE SKIP LOCKED`).
+
+Hot statements (`Tx.fast`) are SQLAlchemy Core constructs compiled once per dialect; on SQLite they execute on the
+raw DB-API cursor, skipping SQLAlchemy's per-call execution machinery. Driver errors become `jobqueue.errors` here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event, exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import ClauseElement
+
+from jobqueue.errors import DatabaseUnavailable, JobQueueError
+
+__all__ = ["Database", "Tx", "create_database", "safe_url"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 30_000
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def safe_url(url: str | URL) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class Tx:
+    """One open transaction: `conn` for ordinary Core statements, `fast()` for the hot ones."""
+
+    __slots__ = ("_compiled", "_raw", "conn")
+
+    def __init__(self, conn: Connection, compiled: dict[int, tuple[str, Any]] | None) -> None:
+        self.conn = conn
+        self._compiled = compiled
+        self._raw = conn.connection.driver_connection if compiled is not None else None
+
+    def fast(self, stmt: ClauseElement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute a statement (params without expanding lists); rows as tuples. SQLite: raw cursor."""
+        if self._raw is None or self._compiled is None:
+            result = self.conn.execute(stmt, params)
+            return [tuple(r) for r in result] if result.returns_rows else []
+        entry = self._compiled.get(id(stmt))
+        if entry is None:
+            compiled = stmt.compile(dialect=self.conn.dialect)
+            entry = self._compiled[id(stmt)] = (compiled.string, compiled)
+        sql, compiled = entry
+        values = compiled.construct_params(params)
+        args = tuple(values[name] for name in compiled.positiontup)
+        return self._raw.execute(sql, args).fetchall()
+
+
+class Database:
+    """Runs units of work; see the module docstring. `dialect` is "sqlite" or "postgresql"."""
+
+    dialect: str
+    url: str
+
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        raise NotImplementedError
+
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+def _is_busy(err: BaseException) -> bool:
+    orig = getattr(err, "orig", err)
+    return isinstance(orig, sqlite3.OperationalError) and (
+        getattr(orig, "sqlite_errorcode", None) in _BUSY_CODES or "locked" in str(orig)
+    )
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.url = f"sqlite:///{path}"
+        self._path = path
+        self._lock = asyncio.Lock()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="jobqueue-sqlite")
+        self._begin = "BEGIN IMMEDIATE"
+        self._compiled: dict[int, tuple[str, Any]] = {}
+        self.engine = create_engine(
+            self.url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False, "isolation_level": None, "timeout": 0},
+        )
+        event.listen(self.engine, "connect", _sqlite_on_connect)
+        event.listen(self.engine, "begin", self._on_begin)
+        try:
+            self._conn = self.engine.connect()
+        except exc.DBAPIError as err:
+            raise DatabaseUnavailable(safe_url(self.url), str(err.orig)) from err
+
+    def _on_begin(self, conn: Connection) -> None:
+        conn.exec_driver_sql(self._begin)
+
+    def _run(self, fn: Callable[[Tx], T], begin: str) -> T:
+        self._begin = begin
+        with self._conn.begin():
+            return fn(Tx(self._conn, self._compiled))
+
+    def _run_patiently(self, fn: Callable[[Tx], T], begin: str) -> T:
+        raw = self._conn.connection.driver_connection
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        try:
+            return self._run(fn, begin)
+        finally:
+            raw.execute("PRAGMA busy_timeout=0")
+
+    async def _unit(self, fn: Callable[[Tx], T], begin: str) -> T:
+        async with self._lock:
+            try:
+                try:
+                    return self._run(fn, begin)
+                except exc.OperationalError as err:
+                    if not _is_busy(err):
+                        raise
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self._thread, self._run_patiently, fn, begin)
+            except exc.OperationalError as err:
+                raise DatabaseUnavailable(safe_url(self.url), str(err.orig)) from err
+
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        return await self._unit(fn, "BEGIN IMMEDIATE")
+
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        return await self._unit(fn, "BEGIN")
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._conn.close()
+            self.engine.dispose()
+            self._thread.shutdown(wait=True)
+
+
+def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (the `begin` hook)
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=0",
+        "PRAGMA temp_store=MEMORY",
+    ):
+        dbapi_conn.execute(pragma).fetchall()
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    def __init__(self, url: URL) -> None:
+        self.url = url.render_as_string(hide_password=False)
+        self.engine: AsyncEngine = create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=False)
+
+    async def _unit(self, fn: Callable[[Tx], T]) -> T:
+        try:
+            async with self.engine.connect() as conn, conn.begin():
+                return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn, None)))
+        except (exc.InterfaceError, exc.OperationalError, OSError) as err:
+            if isinstance(err, exc.DBAPIError) and err.connection_invalidated is False and err.orig is None:
+                raise
+            raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", err) or err)) from err
+
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        return await self._unit(fn)
+
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        return await self._unit(fn)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def sqlite_path(url: URL) -> str:
+    path = url.database or ""
+    if not path or path == ":memory:":
+        raise JobQueueError("SQLite needs a database file (several connections and processes share it), not :memory:")
+    return path
+
+
+def create_database(url: str) -> Database:
+    """A `Database` for an SQLAlchemy URL (`sqlite+aiosqlite:///file`, `postgresql+asyncpg://…`)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return SqliteDatabase(sqlite_path(parsed))
+    if backend == "postgresql":
+        return PostgresDatabase(parsed.set(drivername="postgresql+asyncpg"))
+    raise JobQueueError(f"unsupported database URL {safe_url(url)}: use sqlite+aiosqlite:/// or postgresql+asyncpg://")

@@ -1,0 +1,29 @@
+"""Open `SqlJobStore`s for the contract suite: a fresh SQLite file, or a fresh database in the session's PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from jobqueue import SqlJobStore, StoreOptions, open_store
+from tests.pg import fresh_database
+
+
+@contextlib.asynccontextmanager
+async def make_sql_store(
+    request: pytest.FixtureRequest, kind: str, tmp_path: Path, options: StoreOptions
+) -> AsyncIterator[SqlJobStore]:
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = await fresh_database(server, f"t_{uuid.uuid4().hex[:12]}")
+    store = await open_store(url, options=options)
+    try:
+        yield store
+    finally:
+        await store.close()
