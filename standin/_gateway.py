@@ -26,6 +26,20 @@ logger = logging.getLogger(__name__)
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 8, 9, 10, 11
 REPLAY_LIMIT = 1000
 MESSAGE_CONTENT_INTENT = 1 << 15
+GUILDS, GUILD_MEMBERS = 1 << 0, 1 << 1
+# (intent for guild events, intent for DM events); events not listed always go out (READY, INTERACTION_CREATE…)
+EVENT_INTENTS = {
+    "GUILD_MEMBER_ADD": (GUILD_MEMBERS, GUILD_MEMBERS),
+    "GUILD_ROLE_CREATE": (GUILDS, GUILDS),
+    "CHANNEL_UPDATE": (GUILDS, GUILDS),
+    "THREAD_CREATE": (GUILDS, GUILDS),
+    "THREAD_UPDATE": (GUILDS, GUILDS),
+    "MESSAGE_CREATE": (1 << 9, 1 << 12),
+    "MESSAGE_UPDATE": (1 << 9, 1 << 12),
+    "MESSAGE_DELETE": (1 << 9, 1 << 12),
+    "MESSAGE_REACTION_ADD": (1 << 10, 1 << 13),
+    "MESSAGE_REACTION_REMOVE": (1 << 10, 1 << 13),
+}
 CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": [], "poll": None}
 
 
@@ -67,8 +81,10 @@ class Gateway:
         return [s for s in self.sessions.values() if s.connected]
 
     def dispatch(self, name: str, data: dict[str, Any]) -> None:
+        guild_intent, dm_intent = EVENT_INTENTS.get(name, (0, 0))
+        needed = guild_intent if "guild_id" in data else dm_intent
         for session in self.sessions.values():
-            if session.connected:
+            if session.connected and session.intents & needed == needed:
                 session.event(name, self._visible(session, name, data))
 
     def _visible(self, session: Session, name: str, data: dict[str, Any]) -> dict[str, Any]:

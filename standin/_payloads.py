@@ -16,6 +16,7 @@ __all__ = [
     "iso",
     "member_payload",
     "message_payload",
+    "role_payload",
     "user_payload",
 ]
 
@@ -61,7 +62,7 @@ def member_payload(user: User, guild: Guild, *, with_permissions: bool = False) 
         "user": user_payload(user),
         "nick": None,
         "avatar": None,
-        "roles": [],
+        "roles": [str(r) for r in guild.member_roles.get(user.id, [])],
         "joined_at": iso(snowflake_time(guild.id)),
         "premium_since": None,
         "deaf": False,
@@ -109,21 +110,22 @@ def channel_payload(channel: Channel) -> dict[str, Any]:
     return data
 
 
+def role_payload(guild: Guild, role_id: int) -> dict[str, Any]:
+    return {
+        "id": str(role_id),
+        "name": guild.roles[role_id],
+        "permissions": str(guild.role_bits.get(role_id, DEFAULT_MEMBER_PERMISSIONS)),
+        "position": 0 if role_id == guild.everyone_role_id else 1,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
+
+
 def guild_payload(guild: Guild, channels: list[Channel], users: dict[int, User]) -> dict[str, Any]:
-    roles = [
-        {
-            "id": str(role_id),
-            "name": name,
-            "permissions": str(DEFAULT_MEMBER_PERMISSIONS) if role_id == guild.everyone_role_id else "0",
-            "position": 0 if role_id == guild.everyone_role_id else 1,
-            "color": 0,
-            "hoist": False,
-            "managed": False,
-            "mentionable": False,
-            "flags": 0,
-        }
-        for role_id, name in guild.roles.items()
-    ]
+    roles = [role_payload(guild, role_id) for role_id in guild.roles]
     members = [member_payload(users[uid], guild) for uid in guild.members if uid in users]
     return {
         "id": str(guild.id),

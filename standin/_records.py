@@ -48,6 +48,8 @@ class Guild:
     channel_ids: list[int] = field(default_factory=list)
     members: dict[int, int] = field(default_factory=dict)  # user id -> permissions bits
     roles: dict[int, str] = field(default_factory=dict)  # role id -> name
+    role_bits: dict[int, int] = field(default_factory=dict)  # role id -> permissions
+    member_roles: dict[int, list[int]] = field(default_factory=dict)  # user id -> role ids (besides @everyone)
 
     @property
     def channel_id(self) -> int:

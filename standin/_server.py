@@ -15,6 +15,7 @@ from standin._channels import Channels
 from standin._driver import Driver
 from standin._faults import Fault, Faults, make_middleware
 from standin._gateway import Gateway
+from standin._payloads import member_payload, role_payload
 from standin._ratelimit import RateLimiter
 from standin._records import ADMINISTRATOR, DEFAULT_MEMBER_PERMISSIONS, MANAGE_GUILD, Channel, Guild, StoredFile, User
 from standin._rest import Rest
@@ -172,12 +173,13 @@ class Standin(Driver):
         guild_id = state.next_id()
         guild = Guild(guild_id, name, owner_id or state.owner_id, everyone_role_id=guild_id)
         guild.roles[guild_id] = "@everyone"
+        guild.role_bits[guild_id] = DEFAULT_MEMBER_PERMISSIONS
         state.guilds[guild_id] = guild
         guild.members[state.bot_user_id] = DEFAULT_MEMBER_PERMISSIONS
         for channel_name in channels:
             self.add_channel(guild_id, channel_name)
         if guild.owner_id in state.users:
-            guild.members[guild.owner_id] = ADMINISTRATOR | MANAGE_GUILD | DEFAULT_MEMBER_PERMISSIONS
+            self._set_permissions(guild, guild.owner_id, ADMINISTRATOR | MANAGE_GUILD | DEFAULT_MEMBER_PERMISSIONS)
         if self.gateway.live_sessions:
             self.gateway.dispatch("GUILD_CREATE", self.gateway.guild_create(guild_id))
         state.changed()
@@ -201,9 +203,28 @@ class Standin(Driver):
         """Add a member (a new user unless `user_id` names one). `admin=True` adds Administrator + Manage Server."""
         user = self.state.users.get(user_id or 0) or self.add_user(name, user_id)
         bits = permissions | (ADMINISTRATOR | MANAGE_GUILD if admin else 0)
-        self.state.guilds[guild_id].members[user.id] = bits
+        guild = self.state.guilds[guild_id]
+        self._set_permissions(guild, user.id, bits)
+        self.gateway.dispatch("GUILD_MEMBER_ADD", {**member_payload(user, guild), "guild_id": str(guild_id)})
         self.state.changed()
         return user
+
+    def _set_permissions(self, guild: Guild, user_id: int, bits: int) -> None:
+        """Give the member a role carrying `bits` beyond @everyone's, so `Member.guild_permissions` agrees with the
+        interaction's `permissions` string."""
+        guild.members[user_id] = bits
+        guild.member_roles.pop(user_id, None)
+        if not bits & ~guild.role_bits[guild.everyone_role_id]:
+            return
+        role_id = next((r for r, b in guild.role_bits.items() if b == bits and r != guild.everyone_role_id), None)
+        if role_id is None:
+            role_id = self.state.next_id()
+            guild.roles[role_id] = "Admin" if bits & ADMINISTRATOR else f"perms-{bits:x}"
+            guild.role_bits[role_id] = bits
+            self.gateway.dispatch(
+                "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role_payload(guild, role_id)}
+            )
+        guild.member_roles[user_id] = [role_id]
 
     def add_attachment(
         self,

@@ -48,8 +48,9 @@ class ResultView(discord.ui.View):
 class SampleBot(commands.Bot):
     """What the real bot does, in miniature: guild-synced commands, defer, download, follow up with a file."""
 
-    def __init__(self, guild_id: int, *, global_sync: bool = False) -> None:
-        super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    def __init__(self, guild_id: int, *, global_sync: bool = False, intents: discord.Intents | None = None) -> None:
+        intents = intents or discord.Intents.default()
+        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05)
         self.guild_id = guild_id
         self.global_sync = global_sync
         self.seen: list[discord.Interaction] = []
@@ -117,8 +118,10 @@ class LimitsModal(discord.ui.Modal, title="Limits"):
 
 
 @contextlib.asynccontextmanager
-async def running_bot(world: World, *, global_sync: bool = False) -> AsyncIterator[SampleBot]:
-    bot = SampleBot(world.guild.id, global_sync=global_sync)
+async def running_bot(
+    world: World, *, global_sync: bool = False, intents: discord.Intents | None = None
+) -> AsyncIterator[SampleBot]:
+    bot = SampleBot(world.guild.id, global_sync=global_sync, intents=intents)
     await bot.login(world.standin.token)
     task = asyncio.create_task(bot.connect(reconnect=True))
     try:

@@ -174,3 +174,26 @@ async def test_transcript_lists_what_members_would_see(world: World, bot: Sample
     lines = s.transcript().splitlines()
     assert lines[0].startswith("#general stylebot: checked p.png") and lines[0].endswith("ephemeral")
     assert lines[1] == "#general stylebot: strength 1.0 files=['result.png'] buttons=['job:1:reroll']"
+
+
+async def test_member_roles_agree_with_interaction_permissions_and_chunking_works(world: World) -> None:
+    s = world.standin
+    intents = discord.Intents.default()
+    intents.members = True
+    async with running_bot(world, intents=intents) as bot:
+        joined: asyncio.Queue[discord.Member] = asyncio.Queue()
+
+        async def on_member_join(member: discord.Member) -> None:
+            joined.put_nowait(member)
+
+        bot.add_listener(on_member_join)
+        late_admin = s.add_member(world.guild.id, name="late", admin=True)  # after READY: role and member by event
+        assert (await asyncio.wait_for(joined.get(), 5)).guild_permissions.manage_guild
+        guild = bot.get_guild(world.guild.id)
+        assert guild is not None
+        await guild.chunk()  # op 8 REQUEST_GUILD_MEMBERS → GUILD_MEMBERS_CHUNK
+        members = {m.name: m for m in guild.members}
+        assert members["root"].guild_permissions.administrator and not members["alice"].guild_permissions.manage_guild
+        inter = await s.run_command("queue status", user=late_admin)
+        await s.wait_for(lambda: inter.original, what="the response")
+        assert inter.original is not None and inter.original.content == "ok"
