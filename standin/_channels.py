@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 UNKNOWN_CHANNEL = (404, "Unknown Channel", 10003)
 UNKNOWN_MESSAGE = (404, "Unknown Message", 10008)
 UNKNOWN_USER = (404, "Unknown User", 10013)
+MISSING_PERMISSIONS = (403, "Missing Permissions", 50013)
 
 
 class Channels:
@@ -60,7 +61,7 @@ class Channels:
     def message(self, request: web.Request) -> Message:
         channel = self.channel(request)
         msg = self.state.live_message(channel.id, match_int(request, "message_id"))
-        if msg is None:
+        if msg is None or msg.ephemeral:  # ephemeral messages exist only behind the interaction's webhook
             raise ApiError(*UNKNOWN_MESSAGE)
         return msg
 
@@ -101,6 +102,8 @@ class Channels:
         channel = self.channel(request)
         if channel.is_thread and (channel.archived or channel.locked):
             raise ApiError(400, "Thread is archived", 50083)
+        if self.state.bot_denied(channel):
+            raise ApiError(*MISSING_PERMISSIONS)
         payload, uploads = await read_body(request)
         nonce = payload.get("nonce")
         nonce = None if nonce is None else str(nonce)
@@ -184,5 +187,7 @@ class Channels:
     async def thread_without_message(self, request: web.Request) -> web.Response:
         parent = self.channel(request)
         body, _ = await read_body(request)
+        if self.state.bot_denied(parent):
+            raise ApiError(*MISSING_PERMISSIONS)
         thread = self._add_thread(parent, body, self.state.next_id(), None)
         return json_reply(self.state.channel_json(thread), status=201)

@@ -31,7 +31,7 @@ class Driver:
     @property
     def messages(self) -> list[Message]:
         """Every message ever created (deleted ones included, with `deleted=True`), oldest first."""
-        return sorted(self.state.messages.values(), key=lambda m: m.id)
+        return list(self.state.messages.values())
 
     def channel_messages(self, channel_id: int, *, include_ephemeral: bool = True) -> list[Message]:
         """Live messages in a channel or thread, oldest first (interaction responses and follow-ups included)."""
@@ -238,6 +238,25 @@ class Driver:
         msg = self._message_ref(message)
         user_obj, _, _ = self._where(user, msg.guild_id, msg.channel_id)
         self.state.react(msg, emoji, user_obj.id, add=add)
+
+    def delete_message(self, message: Message | int) -> None:
+        """Someone (a member, a moderator) deletes a message: later edits of it get 404 Unknown Message."""
+        self.state.delete_message(self._message_ref(message))
+
+    def delete_channel(self, channel_id: int) -> None:
+        """The channel (and its threads) disappear: requests to them get 404 Unknown Channel (10003)."""
+        for cid in [c.id for c in self.state.channels.values() if channel_id in (c.id, c.parent_id)]:
+            del self.state.channels[cid]
+        for guild in self.state.guilds.values():
+            if channel_id in guild.channel_ids:
+                guild.channel_ids.remove(channel_id)
+        self.state.changed()
+
+    def deny_bot(self, channel_id: int, denied: bool = True) -> None:
+        """Take Send Messages/Attach Files from the bot in a channel (and its threads): posts get 403 Missing
+        Permissions (50013) and interactions from there carry `app_permissions` without those bits."""
+        self.state.channels[channel_id].bot_denied = denied
+        self.state.changed()
 
     def open_dm(self, user: UserRef) -> Channel:
         """The DM channel between the bot and `user` (for DM interactions and DM deliveries)."""

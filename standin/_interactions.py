@@ -16,6 +16,7 @@ __all__ = ["DEFAULT_APP_PERMISSIONS", "build_command_data", "interaction_payload
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
 DEFAULT_APP_PERMISSIONS = ALL_PERMISSIONS & ~ADMINISTRATOR
+DENIED_BITS = (1 << 11) | (1 << 15) | (1 << 35) | (1 << 38)  # send messages, attach files, threads, send in threads
 
 
 def _find_path(command: dict[str, Any], path: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -156,7 +157,7 @@ def interaction_payload(
         "channel": state.channel_json(channel),
         "token": token,
         "version": 1,
-        "app_permissions": str(DEFAULT_APP_PERMISSIONS),
+        "app_permissions": str(DEFAULT_APP_PERMISSIONS & ~(DENIED_BITS if state.bot_denied(channel) else 0)),
         "locale": "en-US",
         "entitlements": [],
         "attachment_size_limit": state.upload_limit,

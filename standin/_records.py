@@ -69,6 +69,7 @@ class Channel:
     archived: bool = False
     locked: bool = False
     recipient_id: int | None = None  # DM channels (type 1)
+    bot_denied: bool = False  # the bot lacks Send Messages / Attach Files here (403 Missing Permissions, 50013)
 
     @property
     def is_thread(self) -> bool:

@@ -124,6 +124,11 @@ class State:
             return dm_payload(channel, self.users[channel.recipient_id])
         return channel_payload(channel)
 
+    def bot_denied(self, channel: Channel) -> bool:
+        """Whether the bot may not post here (denied on the channel, or on a thread's parent)."""
+        parent = self.channels.get(channel.parent_id or 0)
+        return channel.bot_denied or (parent is not None and parent.bot_denied)
+
     def commands_for(self, guild_id: int | None) -> list[dict[str, Any]]:
         """Guild commands first (they shadow global ones of the same name), then global commands."""
         return [*self.guild_commands.get(guild_id or 0, []), *self.global_commands]

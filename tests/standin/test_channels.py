@@ -100,3 +100,33 @@ async def test_editing_someone_elses_message_is_forbidden_and_edit_times_are_kep
     record = s.message(mine.id)
     assert record.content == "progress 100%" and len(record.edit_times) == 2
     assert record.edit_times == sorted(record.edit_times)
+
+
+async def test_what_members_and_moderators_do_to_the_bot(world: World, bot: SampleBot) -> None:
+    s = world.standin
+    pic = s.add_attachment(png_bytes(), "p.png", "image/png")
+    inter = await s.run_command("stylize", {"content": pic, "style": pic}, user=world.member)
+    status = await s.wait_for(lambda: inter.followups and inter.followups[0], what="the follow-up")
+    assert inter.original is not None and inter.original.ephemeral
+    channel = bot.get_channel(world.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.NotFound):  # ephemeral messages are not reachable through the channel
+        await channel.get_partial_message(inter.original.id).edit(content="x")
+
+    s.delete_message(status)
+    with pytest.raises(discord.NotFound) as caught:
+        await channel.get_partial_message(status.id).edit(content="result")
+    assert caught.value.code == 10008
+
+    s.deny_bot(world.channel_id)
+    with pytest.raises(discord.Forbidden) as refused:
+        await channel.send("result")
+    assert refused.value.code == 50013
+    denied = await s.run_command("echo", {"text": "x"}, user=world.member)
+    assert not discord.Permissions(int(denied.payload["app_permissions"])).send_messages
+
+    gallery = world.guild.channel_ids[1]
+    s.delete_channel(gallery)
+    with pytest.raises(discord.NotFound) as gone:
+        await bot.get_partial_messageable(gallery).send("result")
+    assert gone.value.code == 10003
