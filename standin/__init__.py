@@ -11,7 +11,7 @@
                                            user=member)
         msg = await discord_.wait_for_message(guild.channel_id, lambda m: m.attachments)
 
-See standin/README.md for the API and the Discord details that cost time to find.
+See standin/README.md for the API and DEVELOPERS.md for the Discord details that cost time to find.
 """
 
 from standin._patch import patch_discord
