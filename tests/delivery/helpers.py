@@ -9,8 +9,7 @@ from typing import Any
 
 from PIL import Image
 
-from jobqueue import DeliveryTarget, Job, JobProgress, NewJob, TargetKind
-from jobqueue.testing import InMemoryJobStore
+from jobqueue import DeliveryTarget, Job, JobProgress, JobStore, NewJob, TargetKind
 
 APP_ID = 1000
 CHANNEL_ID = 2000
@@ -44,7 +43,7 @@ def interaction_target(
     )
 
 
-async def submit(store: InMemoryJobStore, target: DeliveryTarget | None = None, **params: Any) -> Job:
+async def submit(store: JobStore, target: DeliveryTarget | None = None, **params: Any) -> Job:
     content = await store.put_blob(png(8, seed=1))
     style = await store.put_blob(png(8, noise=True, seed=2))
     new = NewJob(
@@ -59,9 +58,7 @@ async def submit(store: InMemoryJobStore, target: DeliveryTarget | None = None, 
     return await store.enqueue(new)
 
 
-async def run_job(
-    store: InMemoryJobStore, job: Job, *, step: int = 3, total: int = 10, preview: bytes | None = None
-) -> Job:
+async def run_job(store: JobStore, job: Job, *, step: int = 3, total: int = 10, preview: bytes | None = None) -> Job:
     [claimed] = await store.claim("w1", lease_seconds=30)
     assert claimed.id == job.id
     sha = await store.put_blob(preview) if preview else None
@@ -69,12 +66,12 @@ async def run_job(
     return claimed
 
 
-async def succeed(store: InMemoryJobStore, job: Job, result: bytes | None = None, **meta: Any) -> Job:
+async def succeed(store: JobStore, job: Job, result: bytes | None = None, **meta: Any) -> Job:
     claimed = await run_job(store, job)
     return await store.complete(claimed, result=result or png(48), meta={"seconds": 12.5, **meta})
 
 
-async def fail(store: InMemoryJobStore, job: Job, error: str) -> Job:
+async def fail(store: JobStore, job: Job, error: str) -> Job:
     claimed = await run_job(store, job)
     return await store.fail(claimed, error=error, retryable=False)
 
