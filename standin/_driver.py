@@ -312,6 +312,8 @@ def _find_component(components: list[dict[str, Any]], custom_id: str) -> dict[st
         if comp.get("custom_id") == custom_id:
             return comp
         stack.extend(comp.get("components", []))
+        if isinstance(comp.get("accessory"), dict):
+            stack.append(comp["accessory"])
     return None
 
 

@@ -22,19 +22,57 @@ def _invalid(field: str, message: str) -> ApiError:
     return ApiError(400, f"Invalid Form Body ({field}: {message})", 50035)
 
 
+def _check_embed(index: int, embed: dict[str, Any]) -> int:
+    """Discord's per-embed limits; returns the embed's size toward the 6000-character total."""
+    texts = {
+        "title": (str(embed.get("title") or ""), 256),
+        "description": (str(embed.get("description") or ""), 4096),
+        "footer.text": (str((embed.get("footer") or {}).get("text") or ""), 2048),
+        "author.name": (str((embed.get("author") or {}).get("name") or ""), 256),
+    }
+    fields = embed.get("fields") or []
+    if len(fields) > 25:
+        raise _invalid(f"embeds.{index}.fields", "Must be 25 or fewer in length.")
+    for n, f in enumerate(fields):
+        texts[f"fields.{n}.name"] = (str(f.get("name") or ""), 256)
+        texts[f"fields.{n}.value"] = (str(f.get("value") or ""), 1024)
+    for name, (text, limit) in texts.items():
+        if len(text) > limit:
+            raise _invalid(f"embeds.{index}.{name}", f"Must be {limit} or fewer in length.")
+    return sum(len(text) for text, _ in texts.values())
+
+
+def _check_components(rows: list[dict[str, Any]], v2: bool) -> None:
+    if not v2 and len(rows) > MAX_ROWS:
+        raise _invalid("components", f"Must be {MAX_ROWS} or fewer in length.")
+    seen: set[str] = set()
+    stack = list(rows)
+    while stack:
+        comp = stack.pop()
+        custom_id = comp.get("custom_id")
+        if custom_id is not None:
+            if not 1 <= len(str(custom_id)) <= 100:
+                raise _invalid("components", "custom_id must be between 1 and 100 in length.")
+            if custom_id in seen:
+                raise _invalid("components", f"Component custom id cannot be duplicated ({custom_id})")
+            seen.add(custom_id)
+        stack.extend(comp.get("components") or [])
+        if isinstance(comp.get("accessory"), dict):
+            stack.append(comp["accessory"])
+
+
 def validate_body(payload: dict[str, Any], uploads: list[Upload], *, new: bool) -> None:
-    """Reject what Discord rejects: empty messages, oversized content, too many embeds, rows or files."""
+    """Reject what Discord rejects: empty messages, oversized content or embeds, too many rows or files,
+    duplicate or over-long custom ids."""
     content = payload.get("content")
     if content is not None and len(str(content)) > MAX_CONTENT:
         raise _invalid("content", f"Must be {MAX_CONTENT} or fewer in length.")
     embeds = payload.get("embeds") or []
     if len(embeds) > MAX_EMBEDS:
         raise _invalid("embeds", f"Must be {MAX_EMBEDS} or fewer in length.")
-    total = sum(len(str(e.get("title", ""))) + len(str(e.get("description", ""))) for e in embeds)
-    if total > MAX_EMBED_TOTAL:
+    if sum(_check_embed(i, e) for i, e in enumerate(embeds)) > MAX_EMBED_TOTAL:
         raise _invalid("embeds", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}")
-    if len(payload.get("components") or []) > MAX_ROWS:
-        raise _invalid("components", f"Must be {MAX_ROWS} or fewer in length.")
+    _check_components(payload.get("components") or [], bool(int(payload.get("flags") or 0) & (1 << 15)))
     if len(uploads) > MAX_FILES:
         raise _invalid("files", f"Must be {MAX_FILES} or fewer in length.")
     if new and not (content or embeds or payload.get("components") or uploads or payload.get("sticker_ids")):

@@ -130,6 +130,19 @@ class Message:
         """User ids mentioned in the content (`<@id>` / `<@!id>`), in order."""
         return [int(m) for m in _MENTION.findall(self.content)]
 
+    def _display_texts(self) -> list[str]:
+        found: list[str] = []
+        stack = list(reversed(self.components))
+        while stack:
+            comp = stack.pop()
+            if comp.get("type") == 10:
+                found.append(str(comp.get("content", "")))
+            children = list(comp.get("components", []))
+            if isinstance(comp.get("accessory"), dict):
+                children.append(comp["accessory"])
+            stack.extend(reversed(children))
+        return found
+
     @property
     def custom_ids(self) -> list[str]:
         """Every component custom_id on the message (rows flattened), in order."""
@@ -139,12 +152,15 @@ class Message:
             comp = stack.pop()
             if "custom_id" in comp:
                 found.append(comp["custom_id"])
-            stack.extend(reversed(comp.get("components", [])))
+            children = list(comp.get("components", []))
+            if isinstance(comp.get("accessory"), dict):
+                children.append(comp["accessory"])
+            stack.extend(reversed(children))
         return found
 
     def text(self) -> str:
-        """Content plus every embed's title, description and fields, for loose assertions."""
-        parts = [self.content]
+        """Content, every embed's title/description/fields/footer and components-v2 text displays, one per line."""
+        parts = [self.content, *self._display_texts()]
         for embed in self.embeds:
             parts += [embed.get("title", ""), embed.get("description", "")]
             for f in embed.get("fields", []):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from standin._payloads import DISCORD_EPOCH_MS, channel_payload, dm_payload, member_payload, message_payload
-from standin._records import Channel, Guild, Interaction, Message, RequestRecord, StoredFile, User
+from standin._records import EPHEMERAL, LOADING, Channel, Guild, Interaction, Message, RequestRecord, StoredFile, User
 from standin.errors import WaitTimeout
 
 __all__ = ["INTERACTION_TTL", "NONCE_WINDOW", "Clock", "State"]
@@ -146,8 +146,9 @@ class State:
         for key in ("content", "embeds", "components"):
             if key in payload:
                 setattr(msg, key, payload[key] if payload[key] is not None else ([] if key != "content" else ""))
-        if "flags" in payload and payload["flags"] is not None:
-            msg.flags = (msg.flags & ~0xFFFF) | int(payload["flags"])
+        if payload.get("flags") is not None:  # ephemeral-ness cannot change; other flags (e.g. 1<<15) may
+            fixed = EPHEMERAL | LOADING
+            msg.flags = (msg.flags & fixed) | (int(payload["flags"]) & ~fixed)
         msg.attachments = keep_attachments(msg.attachments, payload) + files
         msg.flags &= ~(1 << 7)  # an edit ends the "thinking…" state of a deferred response
         msg.edited_at = self.clock.now()

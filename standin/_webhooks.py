@@ -72,7 +72,8 @@ class Webhooks:
         state = self.state
         clicked = state.messages.get(inter.clicked_message_id or 0)
         if kind in (4, 5):
-            flags = (int(data.get("flags") or 0) & EPHEMERAL) | (LOADING if kind == 5 else 0)
+            asked = int(data.get("flags") or 0)
+            flags = (asked & EPHEMERAL) | LOADING if kind == 5 else asked & ~LOADING
             msg = self._loading_message(inter, flags)
             if kind == 4:
                 body = {k: v for k, v in data.items() if k != "flags"}
@@ -156,7 +157,7 @@ class Webhooks:
                 self.state, original, {k: v for k, v in payload.items() if k != "flags"}, uploads, limit=limit
             )
         else:
-            flags = int(payload.get("flags") or 0) & EPHEMERAL
+            flags = int(payload.get("flags") or 0) & ~LOADING
             body = {k: v for k, v in payload.items() if k != "flags"}
             msg = new_message(
                 self.state,
@@ -182,7 +183,7 @@ class Webhooks:
         msg = self._target_message(inter, request.match_info["message_id"])
         payload, uploads = await read_body(request)
         limit = int(inter.payload.get("attachment_size_limit", self.state.upload_limit))
-        apply_edit(self.state, msg, {k: v for k, v in payload.items() if k != "flags"}, uploads, limit=limit)
+        apply_edit(self.state, msg, payload, uploads, limit=limit)
         return json_reply(self.state.message_json(msg))
 
     async def delete_message(self, request: web.Request) -> web.Response:
