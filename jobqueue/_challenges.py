@@ -1,0 +1,274 @@
+"""`ChallengeStore`: community style challenges on the job queue's database (the only challenge SQL).
+
+It shares the `SqlJobStore`'s `Database` (one unit of work = one transaction, `jobqueue._db`) and creates entry jobs
+through the `JobStore` API (`kind="challenge"`, the challenge's style blob and settings). The rules (phases, limits,
+votes, ranking, the deadline rule) are the pure functions of `jobqueue._challenge_rules`, applied inside the units
+of `jobqueue._challenge_units`, so limits and votes hold under concurrency.
+
+A submission is one transaction: phase and limits are checked, the entry inserted and its job enqueued (the job
+store's own `_enqueue` unit, with the idempotency key `challenge-entry:<id>`) together, so a refused enqueue
+(queue limits) leaves no entry behind and concurrent submissions cannot exceed the limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from jobqueue import _challenge_rules as rules
+from jobqueue import _challenge_units as units
+from jobqueue._challenge_errors import EntryNotFound
+from jobqueue._challenge_rows import (
+    CHALLENGES,
+    ENTRIES,
+    VOTES,
+    entry_select,
+    epoch,
+    fetch_challenge,
+    fetch_entry,
+    in_channel,
+    kept_blobs_selects,
+    kept_jobs_select,
+    to_challenge,
+    to_entry,
+)
+from jobqueue._challenge_types import (
+    Challenge,
+    ChallengeEvent,
+    ChallengeState,
+    DueEvent,
+    Entry,
+    EntryState,
+    NewChallenge,
+    RankedEntry,
+    VoteResult,
+)
+from jobqueue._challenge_units import SqlJobs
+from jobqueue._db import Database
+from jobqueue._policy import utcnow
+from jobqueue._types import DeliveryTarget, EnqueueLimits, Job, NewJob, TargetKind
+
+__all__ = ["ChallengeStore"]
+
+logger = logging.getLogger(__name__)
+
+
+class ChallengeStore:
+    """Challenges, entries and votes. `jobs` is the job store on the same database as `db`."""
+
+    def __init__(self, jobs: SqlJobs, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._db: Database = jobs.db
+        self._jobs = jobs
+        self._clock = clock or getattr(getattr(jobs, "options", None), "clock", utcnow)
+
+    @classmethod
+    def for_job_store(cls, jobs: object, *, clock: Callable[[], datetime] | None = None) -> ChallengeStore | None:
+        """The challenge store on the same database as `jobs`; None when `jobs` is not SQL-backed (in-memory)."""
+        if not isinstance(getattr(jobs, "db", None), Database):
+            return None
+        return cls(jobs, clock=clock)  # type: ignore[arg-type]
+
+    def now(self) -> datetime:
+        """The store's clock (injectable, so tests move time instead of sleeping)."""
+        return self._clock()
+
+    def _now(self, now: datetime | None) -> datetime:
+        return now if now is not None else self._clock()
+
+    async def _write(self, fn: Callable[[Any], Any]) -> Any:
+        return await self._db.write(lambda tx: fn(tx.conn))
+
+    async def _read(self, fn: Callable[[Any], Any]) -> Any:
+        return await self._db.read(lambda tx: fn(tx.conn))
+
+    # challenges
+    async def create(self, new: NewChallenge, *, now: datetime | None = None) -> Challenge:
+        """Open a challenge; raises ChallengeAlreadyOpen when its channel has one."""
+        now = self._now(now)
+        if new.max_entries_per_user < 1 or (new.max_entries is not None and new.max_entries < 1):
+            raise ValueError("entry limits must be at least 1")
+        if not now < new.submissions_close_at <= new.voting_close_at:
+            raise ValueError("deadlines must be in the future, submissions closing before voting")
+        try:
+            challenge: Challenge = await self._write(lambda c: units.create_challenge(c, new, now))
+        except IntegrityError as exc:  # a concurrent start won the race for this channel, or no such style blob
+            await self._read(lambda c: units.refuse_if_open(c, new.channel_id))
+            raise ValueError(f"challenge rejected by the database: {exc.orig}") from exc
+        logger.info("challenge %s opened in channel %s", challenge.id, new.channel_id)
+        return challenge
+
+    async def set_gallery(
+        self, challenge_id: int, *, gallery_channel_id: int, announcement_message_id: int | None
+    ) -> Challenge:
+        values = {"gallery_channel_id": gallery_channel_id, "announcement_message_id": announcement_message_id}
+        return await self._write(lambda c: units.set_columns(c, challenge_id, values))
+
+    async def discard(self, challenge_id: int) -> None:
+        """Delete a challenge whose announcement could not be posted (it has no entries yet)."""
+
+        def unit(conn: Any) -> None:
+            conn.execute(ENTRIES.delete().where(ENTRIES.c.challenge_id == challenge_id))
+            conn.execute(CHALLENGES.delete().where(CHALLENGES.c.id == challenge_id))
+
+        await self._write(unit)
+
+    async def get(self, challenge_id: int) -> Challenge:
+        return await self._read(lambda c: fetch_challenge(c, challenge_id))
+
+    async def find(self, channel_id: int, *, open_only: bool = True) -> Challenge | None:
+        """The open challenge of a channel or gallery thread (or, with open_only=False, the newest one)."""
+        stmt = select(CHALLENGES).where(in_channel(channel_id)).order_by(CHALLENGES.c.id.desc()).limit(1)
+        if open_only:
+            stmt = stmt.where(CHALLENGES.c.state == ChallengeState.OPEN.value)
+        row = await self._read(lambda c: c.execute(stmt).first())
+        return to_challenge(row) if row is not None else None
+
+    async def list_open(self, *, guild_id: int | None = None) -> list[Challenge]:
+        stmt = select(CHALLENGES).where(CHALLENGES.c.state == ChallengeState.OPEN.value).order_by(CHALLENGES.c.id)
+        if guild_id is not None:
+            stmt = stmt.where(CHALLENGES.c.guild_id == guild_id)
+        return await self._read(lambda c: [to_challenge(r) for r in c.execute(stmt).all()])
+
+    async def extend(self, challenge_id: int, by: timedelta, *, now: datetime | None = None) -> Challenge:
+        """More time: both deadlines while submissions are open, else only voting's (see `extend_deadlines`)."""
+        now = self._now(now)
+        return await self._write(lambda c: units.extend_challenge(c, challenge_id, by, now))
+
+    async def end(self, challenge_id: int, *, by: int | None = None, now: datetime | None = None) -> Challenge:
+        """Close submissions and voting now; unfinished entry jobs are cancelled. The bot announces the winners."""
+        return await self._close(challenge_id, ChallengeState.ENDED, by, self._now(now))
+
+    async def cancel(self, challenge_id: int, *, by: int | None = None, now: datetime | None = None) -> Challenge:
+        """Close without winners; unfinished entry jobs are cancelled."""
+        return await self._close(challenge_id, ChallengeState.CANCELLED, by, self._now(now))
+
+    async def _close(self, challenge_id: int, state: ChallengeState, by: int | None, now: datetime) -> Challenge:
+        challenge, cancelled = await self._db.write(
+            lambda tx: units.close_challenge(tx, self._jobs, challenge_id, state, by, now)
+        )
+        logger.info("challenge %s %s (%d unfinished entry jobs cancelled)", challenge_id, state.value, cancelled)
+        return challenge
+
+    async def mark_submissions_announced(self, challenge_id: int, *, now: datetime | None = None) -> Challenge:
+        values = {"submissions_announced_at": epoch(self._now(now))}
+        return await self._write(lambda c: units.set_columns(c, challenge_id, values))
+
+    async def mark_announced(self, challenge_id: int, *, now: datetime | None = None) -> Challenge:
+        values = {"announced_at": epoch(self._now(now))}
+        return await self._write(lambda c: units.set_columns(c, challenge_id, values))
+
+    async def due(self, *, now: datetime | None = None) -> list[DueEvent]:
+        """Deadlines that passed unprocessed, and ended/cancelled challenges whose announcement was not posted."""
+        now = self._now(now)
+        out: list[DueEvent] = []
+        for challenge in await self.list_open():
+            out.extend(DueEvent(challenge, e, now) for e in rules.due_events(challenge, now))
+        for challenge in await self._read(units.unannounced_closed):
+            out.append(DueEvent(challenge, ChallengeEvent.VOTING_CLOSED, now))
+        return out
+
+    # entries
+    async def submit_entry(
+        self,
+        challenge_id: int,
+        *,
+        user_id: int,
+        content_sha: str,
+        strength: float | None = None,
+        idempotency_key: str | None = None,
+        limits: EnqueueLimits | None = None,
+        now: datetime | None = None,
+    ) -> tuple[Entry, Job]:
+        """Check phase and limits, insert the entry and enqueue its job in one transaction. Idempotent on the key."""
+        submission = units.Submission(challenge_id, user_id, content_sha, idempotency_key, limits, self._now(now))
+
+        def make_job(challenge: Challenge, entry_id: int) -> NewJob:
+            return self._new_job(challenge, entry_id, user_id, content_sha, strength)
+
+        entry, job = await self._db.write(lambda tx: units.submit_entry(tx, self._jobs, submission, make_job))
+        logger.info("challenge %s: entry %s by user %s (job %s)", challenge_id, entry.id, user_id, job.id)
+        return entry, job
+
+    def _new_job(
+        self, challenge: Challenge, entry_id: int, user_id: int, content_sha: str, strength: float | None
+    ) -> NewJob:
+        params = dict(challenge.params)
+        if strength is not None:
+            params["strength"] = strength
+        # The bot posts the entry itself (Vote button, author); delivery leaves `none` targets alone.
+        target = DeliveryTarget(kind=TargetKind.NONE, channel_id=challenge.post_channel_id)
+        return NewJob(
+            user_id=user_id,
+            content_sha=content_sha,
+            style_shas=(challenge.style_sha,),
+            params=params,
+            guild_id=challenge.guild_id,
+            channel_id=challenge.channel_id,
+            target=target,
+            idempotency_key=f"challenge-entry:{entry_id}",
+            kind="challenge",
+        )
+
+    async def withdraw_entry(self, entry_id: int, *, user_id: int, now: datetime | None = None) -> Entry:
+        """The author takes an entry back while the challenge is open; its unfinished job is cancelled."""
+        now = self._now(now)
+        return await self._db.write(lambda tx: units.withdraw_entry(tx, self._jobs, entry_id, user_id, now))
+
+    async def get_entry(self, entry_id: int) -> Entry:
+        return await self._read(lambda c: fetch_entry(c, entry_id))
+
+    async def entry_for_job(self, job_id: int) -> Entry:
+        row = await self._read(lambda c: c.execute(entry_select().where(ENTRIES.c.job_id == job_id)).first())
+        if row is None:
+            raise EntryNotFound(None, job_id=job_id)
+        return to_entry(row)
+
+    async def list_entries(
+        self, challenge_id: int, *, user_id: int | None = None, include_withdrawn: bool = False
+    ) -> list[Entry]:
+        stmt = entry_select().where(ENTRIES.c.challenge_id == challenge_id).order_by(ENTRIES.c.id)
+        if user_id is not None:
+            stmt = stmt.where(ENTRIES.c.user_id == user_id)
+        if not include_withdrawn:
+            stmt = stmt.where(ENTRIES.c.state == EntryState.ACTIVE.value)
+        return await self._read(lambda c: [to_entry(r) for r in c.execute(stmt).all()])
+
+    async def entries_to_post(self, *, limit: int = 20) -> list[Entry]:
+        """Entries whose job finished (any terminal state) and that were not posted yet, oldest first."""
+        return await self._read(lambda c: units.entries_to_post(c, limit))
+
+    async def mark_entry_posted(self, entry_id: int, *, message_id: int | None, now: datetime | None = None) -> Entry:
+        values = {"message_id": message_id, "posted_at": epoch(self._now(now))}
+
+        def unit(conn: Any) -> Entry:
+            conn.execute(ENTRIES.update().where(ENTRIES.c.id == entry_id).values(**values))
+            return fetch_entry(conn, entry_id)
+
+        return await self._write(unit)
+
+    async def leaderboard(self, challenge_id: int) -> list[RankedEntry]:
+        """Finished entries ranked by votes, ties to the earlier submission (`rank_entries`)."""
+        return rules.rank_entries(await self.list_entries(challenge_id))
+
+    # votes
+    async def toggle_vote(self, entry_id: int, voter_id: int, *, now: datetime | None = None) -> VoteResult:
+        """Add the member's vote, or take it back when they voted already."""
+        now = self._now(now)
+        return await self._write(lambda c: units.toggle_vote(c, entry_id, voter_id, now))
+
+    async def has_voted(self, entry_id: int, voter_id: int) -> bool:
+        stmt = select(VOTES.c.entry_id).where(VOTES.c.entry_id == entry_id, VOTES.c.voter_id == voter_id)
+        return await self._read(lambda c: c.execute(stmt).first() is not None)
+
+    # blob retention
+    async def kept_blobs(self) -> set[str]:
+        """Blobs that open (or not yet announced) challenges still need: style, entries' pictures and results."""
+        return await self._read(lambda c: {sha for q in kept_blobs_selects() for sha in c.execute(q).scalars()})
+
+    async def kept_jobs(self) -> set[int]:
+        return await self._read(lambda c: set(c.execute(kept_jobs_select()).scalars()))
