@@ -8,7 +8,8 @@
         ├── NotAllowed(action)                 the member lacks the right (also an app-commands CheckFailure)
         ├── JobNotVisible(job_id)              no such job in the caller's reach
         ├── PresetNotAllowed(preset, allowed)  this server allows only some presets
-        └── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
+        ├── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
+        └── InvalidOption(option, reason)      a typed option value cannot be used (e.g. a duration)
 
 Only `bot/exts/errors/` turns these (and any other exception) into text a member reads.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "AttachmentRejected",
     "BotError",
     "CooldownActive",
+    "InvalidOption",
     "JobNotVisible",
     "NotAllowed",
     "PresetNotAllowed",
@@ -93,3 +95,12 @@ class PresetNotAllowed(BotError):
         self.preset = preset
         self.allowed = allowed
         super().__init__(f"preset {preset} not allowed here (allowed: {', '.join(allowed)})")
+
+
+class InvalidOption(BotError):
+    """A command option has a value the bot cannot use."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        self.option = option
+        self.reason = reason  # one line that says what to write instead
+        super().__init__(f"option {option}: {reason}")

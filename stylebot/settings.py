@@ -90,6 +90,12 @@ class Settings:
     cooldown_seconds: float = _env(
         "STYLEBOT_COOLDOWN_SECONDS", "Default per-user cooldown between /stylize requests.", default=10.0
     )
+    # Challenges
+    challenge_voting_hours: float = _env(
+        "STYLEBOT_CHALLENGE_VOTING_HOURS",
+        "Hours voting stays open after a challenge's submissions close (organisers may choose per challenge).",
+        default=24.0,
+    )
     # Operations
     log_level: str = _env("STYLEBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR.", default="INFO")
     log_format: str = _env("STYLEBOT_LOG_FORMAT", "`text` (one line per event) or `json`.", default="text")

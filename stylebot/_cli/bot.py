@@ -56,6 +56,7 @@ def bot_config(settings: Settings, *, sync_commands: bool = True) -> Any:
         cooldown_seconds=settings.cooldown_seconds,
         max_attempts=settings.max_attempts,
         sync_commands=sync_commands,
+        challenge_voting_hours=settings.challenge_voting_hours,
     )
 
 

@@ -12,15 +12,23 @@ from typing import Any
 from discord import app_commands
 from jobqueue import (
     BlobNotFound,
+    ChallengeAlreadyOpen,
+    ChallengeClosed,
+    ChallengeNotFound,
     DatabaseUnavailable,
+    EntryLimitReached,
+    EntryNotFound,
     InvalidTransition,
     JobNotFound,
+    NotEntryOwner,
     QueueLimitExceeded,
+    SelfVote,
 )
 
 from bot.errors import (
     AttachmentRejected,
     CooldownActive,
+    InvalidOption,
     JobNotVisible,
     NotAllowed,
     PresetNotAllowed,
@@ -56,7 +64,44 @@ def _transition(exc: InvalidTransition) -> str:
     return f"Job #{exc.job_id} is {exc.state}, so it can't be {done}."
 
 
+_CLOSED = {
+    "vote": "Voting on this challenge is closed.",
+    "submit an entry": "Submissions to this challenge are closed.",
+    "withdraw": "This entry can't be withdrawn any more.",
+    "extend": "This challenge can no longer be extended: its voting has closed.",
+    "end": "This challenge has already ended.",
+    "cancel": "This challenge has already ended.",
+}
+
+
+def _closed(exc: ChallengeClosed) -> str:
+    if exc.action == "vote for this entry":
+        if exc.phase == "withdrawn":
+            return "This entry was withdrawn by its author, so it can't get votes."
+        return "This entry isn't finished yet; you can vote once it's posted."
+    return _CLOSED.get(exc.action, "This challenge is closed for that.")
+
+
+def _entry_limit(exc: EntryLimitReached) -> str:
+    if exc.scope == "user":
+        plural = "entry" if exc.limit == 1 else "entries"
+        return f"You already have {exc.limit} {plural} in this challenge (the limit). Withdraw one to submit another."
+    return f"This challenge already has its maximum of {exc.limit} entries."
+
+
+_CHALLENGE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
+    (ChallengeNotFound, lambda e: "There is no open challenge in this channel. Run this in the challenge's channel."),
+    (ChallengeAlreadyOpen, lambda e: "That channel already has an open challenge; end or cancel it first."),
+    (ChallengeClosed, _closed),
+    (EntryLimitReached, _entry_limit),
+    (EntryNotFound, lambda e: "You have no such entry in this challenge (see /challenge info)."),
+    (NotEntryOwner, lambda e: "Only the entry's author can do that."),
+    (SelfVote, lambda e: "You can't vote for your own entry, but thanks for the enthusiasm!"),
+    (InvalidOption, lambda e: f"The {e.option} option can't be used: {e.reason.rstrip('.')}."),
+]
+
 _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
+    *_CHALLENGE_TEXT,
     (AttachmentRejected, _attachment),
     (CooldownActive, _cooldown),
     (QueueLimitExceeded, _limit),

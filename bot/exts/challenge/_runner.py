@@ -1,0 +1,189 @@
+"""Background work of challenges, in the bot: the two deadlines, gallery posts of finished entries, results.
+
+Everything it does is driven by the database, so a restart loses nothing: on start it processes whatever fell due
+while the bot was down (`ChallengeStore.due`), then sleeps until the next deadline of any open challenge (or a short
+tick, to post entries as their jobs finish). `wake()` makes it look again at once (a challenge was started, ended,
+extended). Each step is recorded after it is posted (`mark_entry_posted`, `mark_submissions_announced`,
+`mark_announced`), so a crash repeats at most the one post in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from jobqueue import (
+    Challenge,
+    ChallengeClosed,
+    ChallengeEvent,
+    ChallengeState,
+    Entry,
+    JobQueueError,
+    JobState,
+    next_event,
+)
+
+from bot.exts.challenge._render import entry_content, entry_view, results_message
+from bot.exts.challenge._time import discord_time
+
+if TYPE_CHECKING:
+    from jobqueue import ChallengeStore, JobStore
+
+__all__ = ["ChallengeRunner"]
+
+logger = logging.getLogger(__name__)
+
+_MENTION_USERS = discord.AllowedMentions(everyone=False, roles=False, users=True)
+_FAILED = (JobState.FAILED, JobState.DEAD)
+
+
+class ChallengeRunner:
+    def __init__(self, bot: Any, store: ChallengeStore, jobs: JobStore, *, tick: float = 2.0) -> None:
+        self.bot = bot
+        self.store = store
+        self.jobs = jobs
+        self.tick = tick
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="challenge-runner")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        await self.bot.wait_until_ready()
+        while True:
+            try:
+                await self.run_once()
+                delay = await self._delay()
+            except (JobQueueError, discord.HTTPException) as exc:
+                logger.warning("challenge runner step failed (%s); retrying", type(exc).__name__)
+                delay = self.tick
+            except Exception:  # a bug must not stop deadlines for good: log it loudly and try again
+                logger.exception("challenge runner step failed unexpectedly; retrying")
+                delay = max(self.tick, 5.0)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _delay(self) -> float:
+        """Seconds until the next deadline, at most one tick."""
+        now = self.store.now()
+        delay = self.tick
+        for challenge in await self.store.list_open():
+            upcoming = next_event(challenge)
+            if upcoming is not None:
+                delay = min(delay, max(0.0, (upcoming[1] - now).total_seconds()))
+        return delay
+
+    async def run_once(self) -> None:
+        """Post finished entries, then process every due deadline (in order)."""
+        for entry in await self.store.entries_to_post():
+            await self.post_entry(entry)
+        for due in await self.store.due():
+            await self.process(due.challenge, due.event)
+
+    # entries
+    async def post_entry(self, entry: Entry) -> None:
+        challenge = await self.store.get(entry.challenge_id)
+        message_id: int | None = None
+        try:
+            if entry.finished and challenge.state is not ChallengeState.CANCELLED:
+                message_id = await self._send_entry(challenge, entry)
+            elif entry.active and entry.job_state in _FAILED and challenge.is_open:
+                await self.channel(challenge).send(
+                    f"<@{entry.user_id}>, your entry #{entry.id} could not be stylized, sorry. "
+                    "It does not count against your entries: submit it again or try another picture.",
+                    allowed_mentions=_MENTION_USERS,
+                )
+        except discord.NotFound:
+            logger.warning("challenge %s: gallery channel is gone; entry %s not posted", challenge.id, entry.id)
+        await self.store.mark_entry_posted(entry.id, message_id=message_id)
+        if entry.job_id is not None:
+            with contextlib.suppress(JobQueueError):
+                await self.jobs.mark_delivered(entry.job_id)
+
+    async def _send_entry(self, challenge: Challenge, entry: Entry) -> int:
+        assert entry.result_sha is not None
+        data = await self.jobs.get_blob(entry.result_sha)
+        locked = not challenge.is_open or self.store.now() >= challenge.voting_close_at
+        embed = discord.Embed(colour=discord.Colour.from_rgb(0xE8, 0x7A, 0x3D))
+        embed.set_image(url=f"attachment://entry-{entry.id}.png")
+        message = await self.channel(challenge).send(
+            entry_content(entry),
+            embed=embed,
+            file=discord.File(io.BytesIO(data), filename=f"entry-{entry.id}.png"),
+            view=entry_view(entry.id, entry.votes, locked=locked),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        logger.info("challenge %s: posted entry %s as message %s", challenge.id, entry.id, message.id)
+        return message.id
+
+    def channel(self, challenge: Challenge, *, gallery: bool = True) -> discord.PartialMessageable:
+        channel_id = challenge.post_channel_id if gallery else challenge.channel_id
+        return self.bot.get_partial_messageable(channel_id, guild_id=challenge.guild_id)
+
+    # deadlines
+    async def process(self, challenge: Challenge, event: ChallengeEvent) -> None:
+        if event is ChallengeEvent.SUBMISSIONS_CLOSED:
+            await self.channel(challenge).send(
+                f"⏰ Submissions to **{challenge.title}** are closed. Entries still being painted will appear here; "
+                f"keep voting until {discord_time(challenge.voting_close_at)} "
+                f"({discord_time(challenge.voting_close_at, 'R')})."
+            )
+            await self.store.mark_submissions_announced(challenge.id)
+            return
+        if challenge.is_open:
+            try:
+                challenge = await self.store.end(challenge.id)
+            except ChallengeClosed:
+                challenge = await self.store.get(challenge.id)
+        await self.announce(challenge)
+
+    async def announce(self, challenge: Challenge) -> None:
+        """Post the results (or the cancellation), lock the Vote buttons, and record it."""
+        if challenge.announced_at is not None:
+            return
+        ranked = await self.store.leaderboard(challenge.id)
+        if challenge.state is ChallengeState.CANCELLED:
+            await self.channel(challenge, gallery=False).send(
+                f"🚫 The challenge **{challenge.title}** was cancelled by the organisers; there are no winners."
+            )
+        else:
+            text, embeds = results_message(challenge, ranked)
+            files = [
+                discord.File(io.BytesIO(await self.jobs.get_blob(r.entry.result_sha or "")), f"winner-{r.rank}.png")
+                for r in ranked[:3]
+            ]
+            await self.channel(challenge, gallery=False).send(
+                text, embeds=embeds, files=files, allowed_mentions=_MENTION_USERS
+            )
+        await self.store.mark_announced(challenge.id)
+        await self._lock_entries(challenge)
+        logger.info("challenge %s: results announced (%s)", challenge.id, challenge.state.value)
+
+    async def _lock_entries(self, challenge: Challenge) -> None:
+        channel = self.channel(challenge)
+        for entry in await self.store.list_entries(challenge.id):
+            if entry.message_id is None:
+                continue
+            try:
+                await channel.get_partial_message(entry.message_id).edit(
+                    view=entry_view(entry.id, entry.votes, locked=True)
+                )
+            except discord.HTTPException as exc:
+                logger.info("challenge %s: could not lock entry %s (HTTP %s)", challenge.id, entry.id, exc.status)

@@ -1,0 +1,206 @@
+"""Challenges end to end against the stand-in: the real Stylebot, the SQL store on SQLite, jobs completed by the test.
+
+The test plays the engine (claims and completes the challenge jobs) because the engine is not the point here, and
+moves the challenge clock instead of sleeping through deadlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from standin import Message, UnknownComponent
+from tests.bot.challenge_support import Arena, arena, running
+from tests.bot.support import reply_text
+
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[Arena]:
+    async with arena(tmp_path) as w:
+        yield w
+
+
+async def _vote(world: Arena, post: Message, user: object) -> str:
+    """Press the entry's Vote button; the private answer the member reads."""
+    inter = await world.standin.click(post, post.custom_ids[0], user=user)  # type: ignore[arg-type]
+
+    def answer() -> str | None:
+        if inter.followups:
+            return inter.followups[-1].text()
+        if inter.callback is not None and inter.callback.type == 4:  # refused: answered directly
+            return str((inter.callback.data or {}).get("content"))
+        return None
+
+    return await world.standin.wait_for(answer, 10, "vote answer")
+
+
+def _label(world: Arena, post: Message) -> str:
+    return world.standin.message(post.id).components[0]["components"][0]["label"]
+
+
+async def _entries_ready(world: Arena, n: int) -> list[Message]:
+    await world.finish_jobs()
+    return await world.wait_entry_posts(n)
+
+
+async def test_full_lifecycle_with_votes_deadlines_and_winners(world: Arena) -> None:
+    s = world.standin
+    alice, bob, carol = world.members
+    async with running(world):
+        start = await world.start(max_entries_per_user=1)
+        assert "is open in" in await reply_text(s, start)
+        announcement = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and bool(m.embeds))
+        assert "Night streets" in announcement.text() and "<t:" in announcement.text()
+        assert [a.filename for a in announcement.attachments] == ["style.png"]
+        thread = world.thread_id()
+        assert s.message(announcement.id).thread_id == thread
+        for seed, member in enumerate((alice, bob, carol)):
+            assert "Your entry #" in await world.submit(member, seed, channel_id=thread if seed else None)
+        assert "already have 1 entry" in await world.submit(alice, 7)
+        posts = await _entries_ready(world, 3)
+        by_author = {p.text().split("<@")[1].split(">")[0]: p for p in posts}
+        a, b, c = (by_author[str(m.id)] for m in (alice, bob, carol))
+        assert all(p.attachments and p.custom_ids[0].endswith(":vote") for p in (a, b, c))
+
+        assert "counts" in await _vote(world, a, bob)
+        await _vote(world, a, carol)
+        await _vote(world, b, alice)
+        await _vote(world, c, alice)
+        assert "counts" in await _vote(world, b, carol)
+        assert "taken back" in await _vote(world, b, carol)  # a second press toggles the vote off
+        assert "own entry" in await _vote(world, a, alice)
+        assert _label(world, a) == "Vote · 2" and _label(world, b) == "Vote · 1"
+
+        world.clock.advance(hours=1)
+        world.cog().runner.wake()
+        closed = await s.wait_for_message(thread, lambda m: "closed" in m.text())
+        assert "keep voting" in closed.text()
+        assert "closed" in await world.submit(bob, 8)
+        await _vote(world, c, bob)  # voting stays open after submissions close
+
+        world.clock.advance(hours=24)
+        world.cog().runner.wake()
+        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        text = results.text()
+        order = [text.index(f"<@{m.id}>") for m in (alice, carol, bob)]  # alice 2 and carol 2 (alice entered first), bob 1
+        assert order == sorted(order)
+        assert [f.filename for f in results.attachments] == ["winner-1.png", "winner-2.png", "winner-3.png"]
+        assert {alice.id, bob.id, carol.id} <= set(results.mention_ids)
+        await s.wait_for(lambda: s.message(a.id).components[0]["components"][0].get("disabled"), 10, "lock")
+        with pytest.raises(UnknownComponent):  # voting is locked on every entry
+            await s.click(a, a.custom_ids[0], user=carol)
+
+
+async def test_ties_go_to_the_earlier_entry(world: Arena) -> None:
+    s = world.standin
+    alice, bob, carol = world.members
+    async with running(world):
+        await reply_text(s, await world.start())
+        await world.submit(bob, 1)
+        await world.submit(alice, 2)
+        posts = await _entries_ready(world, 2)
+        await _vote(world, posts[0], carol)
+        await _vote(world, posts[1], carol)
+        end = await s.run_command("challenge end", user=world.organiser)
+        assert "has ended" in await reply_text(s, end)
+        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        assert results.text().index(f"<@{bob.id}>") < results.text().index(f"<@{alice.id}>")
+
+
+async def test_vote_after_the_voting_deadline_is_refused(world: Arena) -> None:
+    s = world.standin
+    alice, bob, _ = world.members
+    async with running(world, tick=30.0):  # the runner sleeps: the deadline passes before it locks the buttons
+        await reply_text(s, await world.start())
+        await world.submit(alice, 1)
+        await world.finish_jobs()
+        await world.cog().runner.run_once()
+        [post] = await world.wait_entry_posts(1)
+        world.clock.advance(hours=26)
+        assert "Voting on this challenge is closed" in await _vote(world, post, bob)
+        assert _label(world, post) == "Vote · 0"
+
+
+async def test_members_cannot_run_organiser_commands(world: Arena) -> None:
+    s = world.standin
+    alice = world.members[0]
+    async with running(world):
+        refused = await world.start(user=alice)
+        assert "You can't start a challenge" in await reply_text(s, refused)
+        assert refused.callback is not None and refused.callback.ephemeral
+        await reply_text(s, await world.start())
+        for command in ("challenge end", "challenge cancel"):
+            inter = await s.run_command(command, user=alice)
+            assert "You can't" in await reply_text(s, inter)
+        inter = await s.run_command("challenge extend", {"by": "1d"}, user=alice)
+        assert "You can't extend" in await reply_text(s, inter)
+        assert await world.cog().store.find(world.channel_id) is not None  # still open
+
+
+async def test_bad_inputs_get_a_clear_ephemeral_answer(world: Arena) -> None:
+    s = world.standin
+    alice = world.members[0]
+    async with running(world):
+        inter = await world.start(duration="soon")
+        assert "duration" in await reply_text(s, inter)
+        inter = await s.run_command("challenge submit", {"content": world.attachment(1)}, user=alice)
+        assert "no open challenge" in await reply_text(s, inter)
+        await reply_text(s, await world.start())
+        again = await world.start()
+        assert "already has an open challenge" in await reply_text(s, again)
+        text = s.add_attachment(b"not an image", "notes.txt", "text/plain")
+        inter = await s.run_command("challenge submit", {"content": text}, user=alice)
+        assert "can't be used" in await reply_text(s, inter)
+        assert await world.job_states() == []
+
+
+async def test_withdraw_cancels_the_job_and_frees_the_slot(world: Arena) -> None:
+    s = world.standin
+    alice = world.members[0]
+    async with running(world):
+        await reply_text(s, await world.start())
+        await world.submit(alice, 1)
+        inter = await s.run_command("challenge withdraw", user=alice)
+        assert "withdrawn" in await reply_text(s, inter)
+        assert "Your entry #" in await world.submit(alice, 2)
+        info = await s.run_command("challenge info", user=world.organiser)
+        text = await reply_text(s, info)
+        assert "withdrawn" in text and "queued" in text  # organisers see every entry and its job state
+
+
+async def test_restart_mid_challenge_keeps_entries_votes_and_buttons(world: Arena) -> None:
+    s = world.standin
+    alice, bob, carol = world.members
+    async with running(world):
+        await reply_text(s, await world.start())
+        await world.submit(alice, 1)
+        await world.submit(bob, 2)
+        posts = await _entries_ready(world, 2)
+        await _vote(world, posts[0], carol)
+    async with running(world):  # a new process on the same database
+        assert "taken back" not in await _vote(world, posts[0], bob)  # the old button still works
+        assert _label(world, posts[0]) == "Vote · 2"
+        board = await s.run_command("challenge leaderboard", user=carol)
+        text = await reply_text(s, board)
+        assert text.index(f"<@{alice.id}>") < text.index(f"<@{bob.id}>") and "2 votes" in text
+        await world.submit(carol, 3)
+        await _entries_ready(world, 3)
+
+
+async def test_deadline_passed_while_down_is_processed_on_start(world: Arena) -> None:
+    s = world.standin
+    alice, bob, _ = world.members
+    async with running(world):
+        await reply_text(s, await world.start())
+        await world.submit(alice, 1)
+        posts = await _entries_ready(world, 1)
+        await _vote(world, posts[0], bob)
+    world.clock.advance(hours=30)  # both deadlines pass while no bot runs
+    async with running(world):
+        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        assert f"<@{alice.id}>" in results.text() and "1 vote" in results.text()
+        assert any("Submissions to" in m.text() for m in s.channel_messages(world.thread_id()))
+        assert await world.cog().store.find(world.channel_id) is None
