@@ -11,6 +11,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from jobqueue._challenge_errors import (
+    ChallengeAlreadyOpen,
+    ChallengeClosed,
+    ChallengeError,
+    ChallengeNotFound,
+    EntryLimitReached,
+    EntryNotFound,
+    NotEntryOwner,
+    SelfVote,
+)
+from jobqueue._challenge_rules import next_event, phase_at, rank_entries
+from jobqueue._challenge_types import (
+    Challenge,
+    ChallengeEvent,
+    ChallengePhase,
+    ChallengeState,
+    DueEvent,
+    Entry,
+    EntryState,
+    NewChallenge,
+    RankedEntry,
+    VoteResult,
+)
 from jobqueue._policy import StoreOptions
 from jobqueue._protocol import JobStore
 from jobqueue._types import (
@@ -39,9 +62,11 @@ from jobqueue.errors import (
 )
 
 if TYPE_CHECKING:
+    from jobqueue._challenges import ChallengeStore
     from jobqueue._store import SqlJobStore
 
 _LAZY = {
+    "ChallengeStore": "jobqueue._challenges",
     "SqlJobStore": "jobqueue._store",
     "register_kept_blobs": "jobqueue._store_base",
     "register_kept_jobs": "jobqueue._store_base",
@@ -70,9 +95,23 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "TERMINAL_STATES",
     "BlobNotFound",
+    "Challenge",
+    "ChallengeAlreadyOpen",
+    "ChallengeClosed",
+    "ChallengeError",
+    "ChallengeEvent",
+    "ChallengeNotFound",
+    "ChallengePhase",
+    "ChallengeState",
+    "ChallengeStore",
     "DatabaseUnavailable",
     "DeliveryTarget",
+    "DueEvent",
     "EnqueueLimits",
+    "Entry",
+    "EntryLimitReached",
+    "EntryNotFound",
+    "EntryState",
     "GuildSettings",
     "InvalidTransition",
     "Job",
@@ -82,16 +121,24 @@ __all__ = [
     "JobState",
     "JobStore",
     "LeaseLost",
+    "NewChallenge",
     "NewJob",
+    "NotEntryOwner",
     "Position",
     "QueueLimitExceeded",
     "QueueStats",
+    "RankedEntry",
     "SchemaMismatch",
+    "SelfVote",
     "SqlJobStore",
     "StoreOptions",
     "TargetKind",
+    "VoteResult",
     "WorkerInfo",
+    "next_event",
     "open_store",
+    "phase_at",
+    "rank_entries",
     "register_kept_blobs",
     "register_kept_jobs",
 ]
