@@ -291,3 +291,13 @@ async def test_open_challenges_keep_their_blobs(stores: Any, clock: FakeClock) -
     await challenges.end(challenge.id)
     await challenges.mark_announced(challenge.id)
     assert await challenges.kept_blobs() == set()
+
+
+def test_any_process_with_a_sql_store_keeps_challenge_blobs() -> None:
+    """The engine never imports the challenge store, yet its gc must keep open challenges' blobs."""
+    import subprocess
+    import sys
+
+    code = "import jobqueue._store, jobqueue._store_base as b; print(len(b._KEPT_BLOBS), len(b._KEPT_JOBS))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["3", "1"]
