@@ -24,7 +24,8 @@ __all__ = ["Gateway", "Session"]
 logger = logging.getLogger(__name__)
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 8, 9, 10, 11
-REPLAY_LIMIT = 1000
+REPLAY_LIMIT = 1000  # events kept per session for RESUME
+MAX_SESSIONS = 20  # older disconnected sessions can no longer RESUME (they get op 9)
 MESSAGE_CONTENT_INTENT = 1 << 15
 GUILDS, GUILD_MEMBERS = 1 << 0, 1 << 1
 # (intent for guild events, intent for DM events); events not listed always go out (READY, INTERACTION_CREATE…)
@@ -83,8 +84,8 @@ class Gateway:
     def dispatch(self, name: str, data: dict[str, Any]) -> None:
         guild_intent, dm_intent = EVENT_INTENTS.get(name, (0, 0))
         needed = guild_intent if "guild_id" in data else dm_intent
-        for session in self.sessions.values():
-            if session.connected and session.intents & needed == needed:
+        for session in self.sessions.values():  # disconnected sessions buffer too, for RESUME
+            if session.intents & needed == needed:
                 session.event(name, self._visible(session, name, data))
 
     def _visible(self, session: Session, name: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +116,12 @@ class Gateway:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
-                session = await self._on_frame(ws, json.loads(msg.data), outbox, session)
+                try:
+                    frame = json.loads(msg.data)
+                except ValueError:
+                    await ws.close(code=4002, message=b"Error while decoding payload.")
+                    break
+                session = await self._on_frame(ws, frame, outbox, session)
         finally:
             if session is not None and session.outbox is outbox:
                 session.outbox = None
@@ -140,11 +146,15 @@ class Gateway:
         op, data = frame.get("op"), frame.get("d")
         if op == HEARTBEAT:
             outbox.put_nowait(json.dumps({"op": HEARTBEAT_ACK}))
+        elif op in (IDENTIFY, RESUME) and session is not None:
+            await ws.close(code=4005, message=b"Already authenticated.")
         elif op == IDENTIFY:
             return await self._identify(ws, data or {}, outbox)
         elif op == RESUME:
             return self._resume(data or {}, outbox)
-        elif op == REQUEST_MEMBERS and session is not None:
+        elif session is None:
+            await ws.close(code=4003, message=b"Not authenticated.")
+        elif op == REQUEST_MEMBERS:
             self._members_chunk(session, data or {})
         return session
 
@@ -157,6 +167,9 @@ class Gateway:
         self.identifies += 1
         session = Session(secrets.token_hex(16), int(data.get("intents", 0)), data.get("shard"))
         self.sessions[session.id] = session
+        for stale in list(self.sessions)[:-MAX_SESSIONS]:
+            if not self.sessions[stale].connected:
+                del self.sessions[stale]
         session.outbox = outbox
         session.event("READY", self._ready(session))
         for guild in self.state.guilds.values():

@@ -180,8 +180,7 @@ class Standin(Driver):
             self.add_channel(guild_id, channel_name)
         if guild.owner_id in state.users:
             self._set_permissions(guild, guild.owner_id, ADMINISTRATOR | MANAGE_GUILD | DEFAULT_MEMBER_PERMISSIONS)
-        if self.gateway.live_sessions:
-            self.gateway.dispatch("GUILD_CREATE", self.gateway.guild_create(guild_id))
+        self.gateway.dispatch("GUILD_CREATE", self.gateway.guild_create(guild_id))
         state.changed()
         return guild
 
