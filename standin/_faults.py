@@ -13,7 +13,7 @@ from aiohttp import web
 from standin._http import ApiError, json_reply
 from standin._payloads import error_body
 from standin._ratelimit import RateLimiter
-from standin._records import RequestRecord
+from standin._records import RequestRecord, redact
 from standin._state import State
 
 __all__ = ["Fault", "Faults", "make_middleware"]
@@ -83,7 +83,7 @@ class Faults:
 async def _answer(request: web.Request, handler: Handler, faults: Faults, rel: str) -> web.StreamResponse:
     fault = faults.take(request.method, rel)
     if fault is not None:
-        logger.debug("stand-in injects %s for %s %s", fault.status, request.method, rel)
+        logger.debug("stand-in injects %s for %s %s", fault.status, request.method, redact(rel))
         return fault.response()
     bucket = None if faults.limiter is None else faults.limiter.bucket(request.method, rel)
     now = time.monotonic()
@@ -112,7 +112,7 @@ def make_middleware(state: State, faults: Faults, api_prefix: str) -> Callable[.
             response = exc.response()
         except web.HTTPException as exc:
             if exc.status in (404, 405):
-                logger.warning("the Discord stand-in has no route for %s %s", request.method, rel)
+                logger.warning("the Discord stand-in has no route for %s %s", request.method, redact(rel))
             response = json_reply(error_body(f"{exc.status}: {exc.reason}", 0), status=exc.status)
         state.requests.append(RequestRecord(request.method, rel, response.status, dict(request.query)))
         state.changed()

@@ -222,10 +222,22 @@ class Interaction:
         return ([self.original] if self.original is not None else []) + list(self.followups)
 
 
+_TOKEN_IN_PATH = re.compile(r"^/(webhooks|interactions)/(\d+)/[^/]+")
+
+
+def redact(path: str) -> str:
+    """The path with any interaction/webhook token replaced, for logs and error messages."""
+    return _TOKEN_IN_PATH.sub(r"/\1/\2/<token>", path)
+
+
 @dataclass
 class RequestRecord:
     method: str
-    path: str  # relative to the API base, e.g. /channels/1/messages
+    path: str  # relative to the API base, e.g. /channels/1/messages (tokens included: use `safe_path` to show it)
     status: int
     query: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+
+    @property
+    def safe_path(self) -> str:
+        return redact(self.path)

@@ -93,7 +93,7 @@ class State:
                         self._event = asyncio.Event()
                     await self._event.wait()
         except TimeoutError:
-            recent = ", ".join(f"{r.method} {r.path} {r.status}" for r in self.requests[-8:]) or "none"
+            recent = ", ".join(f"{r.method} {r.safe_path} {r.status}" for r in self.requests[-8:]) or "none"
             raise WaitTimeout(f"timed out after {timeout:g}s waiting for {what} (last requests: {recent})") from None
 
     # lookups -------------------------------------------------------------------------------------------------------
