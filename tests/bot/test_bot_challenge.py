@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from standin import Message, UnknownComponent
+from standin import DEFAULT_MEMBER_PERMISSIONS, Message, UnknownComponent
 from tests.bot.challenge_support import Arena, arena, running
 from tests.bot.support import reply_text
 
@@ -203,3 +203,49 @@ async def test_deadline_passed_while_down_is_processed_on_start(world: Arena) ->
         assert f"<@{alice.id}>" in results.text() and "1 vote" in results.text()
         assert any("Submissions to" in m.text() for m in s.channel_messages(world.thread_id()))
         assert await world.cog().store.find(world.channel_id) is None
+
+
+async def test_the_organiser_role_lets_a_member_organise(world: Arena) -> None:
+    s = world.standin
+    helper = s.add_member(world.guild.id, name="helper", permissions=DEFAULT_MEMBER_PERMISSIONS | (1 << 13))
+    [role_id] = s.state.guilds[world.guild.id].member_roles[helper.id]
+    async with running(world):
+        assert "You can't start a challenge" in await reply_text(s, await world.start(user=helper))
+        refused = await s.run_command("challenge organisers", {"role": role_id}, user=world.members[0])
+        assert "You can't" in await reply_text(s, refused)
+        granted = await s.run_command("challenge organisers", {"role": role_id}, user=world.organiser)
+        assert "can now be organised" in await reply_text(s, granted)
+        assert "is open in" in await reply_text(s, await world.start(user=helper))
+        assert "has ended" in await reply_text(s, await s.run_command("challenge end", user=helper))
+
+
+async def test_entries_queued_at_the_deadline_are_admitted_and_unfinished_ones_left_out(world: Arena) -> None:
+    s = world.standin
+    alice, bob, carol = world.members
+    async with running(world):
+        await reply_text(s, await world.start())
+        await world.submit(alice, 1)
+        world.clock.advance(hours=2)  # submissions close while alice's entry is still queued
+        world.cog().runner.wake()
+        await s.wait_for_message(world.thread_id(), lambda m: "closed" in m.text())
+        [post] = await _entries_ready(world, 1)  # painted after the deadline: admitted, posted, votable
+        assert "counts" in await _vote(world, post, bob)
+        assert "closed" in await world.submit(carol, 2)  # a new submission is refused
+        world.clock.advance(hours=30)
+        world.cog().runner.wake()
+        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        assert f"<@{alice.id}>" in results.text()
+
+
+async def test_end_leaves_unfinished_entries_out_and_cancels_their_jobs(world: Arena) -> None:
+    s = world.standin
+    alice, bob, _ = world.members
+    async with running(world):
+        await reply_text(s, await world.start())
+        await world.submit(alice, 1)
+        await _entries_ready(world, 1)
+        await world.submit(bob, 2)  # never painted
+        await reply_text(s, await s.run_command("challenge end", user=world.organiser))
+        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        assert f"<@{alice.id}>" in results.text() and f"<@{bob.id}>" not in results.text()
+        assert sorted(await world.job_states()) == ["cancelled", "succeeded"]

@@ -102,13 +102,14 @@ class ChallengeRunner:
         challenge = await self.store.get(entry.challenge_id)
         message_id: int | None = None
         try:
-            if entry.finished and challenge.state is not ChallengeState.CANCELLED:
+            if entry.finished and challenge.is_open:  # after the end an entry is no longer shown or voted on
                 message_id = await self._send_entry(challenge, entry)
             elif entry.active and entry.job_state in _FAILED and challenge.is_open:
                 await self.channel(challenge).send(
                     f"<@{entry.user_id}>, your entry #{entry.id} could not be stylized, sorry. "
                     "It does not count against your entries: submit it again or try another picture.",
                     allowed_mentions=_MENTION_USERS,
+                    nonce=f"sbe{entry.id}",
                 )
         except discord.NotFound:
             logger.warning("challenge %s: gallery channel is gone; entry %s not posted", challenge.id, entry.id)
@@ -129,6 +130,7 @@ class ChallengeRunner:
             file=discord.File(io.BytesIO(data), filename=f"entry-{entry.id}.png"),
             view=entry_view(entry.id, entry.votes, locked=locked),
             allowed_mentions=discord.AllowedMentions.none(),
+            nonce=f"sbe{entry.id}",  # a repeat after a crash returns the earlier post (Discord's enforced nonce)
         )
         logger.info("challenge %s: posted entry %s as message %s", challenge.id, entry.id, message.id)
         return message.id
@@ -143,7 +145,8 @@ class ChallengeRunner:
             await self.channel(challenge).send(
                 f"⏰ Submissions to **{challenge.title}** are closed. Entries still being painted will appear here; "
                 f"keep voting until {discord_time(challenge.voting_close_at)} "
-                f"({discord_time(challenge.voting_close_at, 'R')})."
+                f"({discord_time(challenge.voting_close_at, 'R')}).",
+                nonce=f"sbs{challenge.id}",
             )
             await self.store.mark_submissions_announced(challenge.id)
             return
@@ -161,7 +164,8 @@ class ChallengeRunner:
         ranked = await self.store.leaderboard(challenge.id)
         if challenge.state is ChallengeState.CANCELLED:
             await self.channel(challenge, gallery=False).send(
-                f"🚫 The challenge **{challenge.title}** was cancelled by the organisers; there are no winners."
+                f"🚫 The challenge **{challenge.title}** was cancelled by the organisers; there are no winners.",
+                nonce=f"sbr{challenge.id}",
             )
         else:
             text, embeds = results_message(challenge, ranked)
@@ -170,7 +174,7 @@ class ChallengeRunner:
                 for r in ranked[:3]
             ]
             await self.channel(challenge, gallery=False).send(
-                text, embeds=embeds, files=files, allowed_mentions=_MENTION_USERS
+                text, embeds=embeds, files=files, allowed_mentions=_MENTION_USERS, nonce=f"sbr{challenge.id}"
             )
         await self.store.mark_announced(challenge.id)
         await self._lock_entries(challenge)
