@@ -179,7 +179,7 @@ class Challenges(commands.Cog):
             raise
         gallery = channel.id
         try:
-            thread = await message.create_thread(name=f"{challenge.title} · entries"[:100])
+            thread = await message.create_thread(name=f"{challenge.title} · entries"[:100], auto_archive_duration=10080)
             gallery = thread.id
         except discord.HTTPException as exc:
             logger.warning(

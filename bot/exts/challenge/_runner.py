@@ -111,8 +111,13 @@ class ChallengeRunner:
                     allowed_mentions=_MENTION_USERS,
                     nonce=f"sbe{entry.id}",
                 )
-        except discord.NotFound:
-            logger.warning("challenge %s: gallery channel is gone; entry %s not posted", challenge.id, entry.id)
+        except (discord.NotFound, discord.Forbidden) as exc:  # repeating cannot help: record it and move on
+            logger.warning(
+                "challenge %s: entry %s not posted (HTTP %s: gallery gone or not allowed)",
+                challenge.id,
+                entry.id,
+                exc.status,
+            )
         await self.store.mark_entry_posted(entry.id, message_id=message_id)
         if entry.job_id is not None:
             with contextlib.suppress(JobQueueError):
@@ -161,6 +166,15 @@ class ChallengeRunner:
         """Post the results (or the cancellation), lock the Vote buttons, and record it."""
         if challenge.announced_at is not None:
             return
+        try:
+            await self._post_results(challenge)
+        except (discord.NotFound, discord.Forbidden) as exc:  # the channel is gone or closed to the bot
+            logger.warning("challenge %s: results not posted (HTTP %s)", challenge.id, exc.status)
+        await self.store.mark_announced(challenge.id)
+        await self._lock_entries(challenge)
+        logger.info("challenge %s: results announced (%s)", challenge.id, challenge.state.value)
+
+    async def _post_results(self, challenge: Challenge) -> None:
         ranked = await self.store.leaderboard(challenge.id)
         if challenge.state is ChallengeState.CANCELLED:
             await self.channel(challenge, gallery=False).send(
@@ -176,9 +190,6 @@ class ChallengeRunner:
             await self.channel(challenge, gallery=False).send(
                 text, embeds=embeds, files=files, allowed_mentions=_MENTION_USERS, nonce=f"sbr{challenge.id}"
             )
-        await self.store.mark_announced(challenge.id)
-        await self._lock_entries(challenge)
-        logger.info("challenge %s: results announced (%s)", challenge.id, challenge.state.value)
 
     async def _lock_entries(self, challenge: Challenge) -> None:
         channel = self.channel(challenge)
