@@ -34,6 +34,7 @@ from jobqueue._challenge_types import (
     RankedEntry,
     VoteResult,
 )
+from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
 from jobqueue._policy import StoreOptions
 from jobqueue._protocol import JobStore
 from jobqueue._types import (
@@ -50,14 +51,18 @@ from jobqueue._types import (
     TargetKind,
     WorkerInfo,
 )
+from jobqueue._worker import Worker, WorkerStats
 from jobqueue.errors import (
     BlobNotFound,
     DatabaseUnavailable,
     InvalidTransition,
+    JobFailed,
     JobNotFound,
     JobQueueError,
     LeaseLost,
+    PermanentError,
     QueueLimitExceeded,
+    RetryableError,
     SchemaMismatch,
 )
 
@@ -94,6 +99,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "TERMINAL_STATES",
+    "AbortReason",
+    "BatchHandler",
     "BlobNotFound",
     "Challenge",
     "ChallengeAlreadyOpen",
@@ -113,8 +120,12 @@ __all__ = [
     "EntryNotFound",
     "EntryState",
     "GuildSettings",
+    "Handler",
+    "HandlerResult",
     "InvalidTransition",
     "Job",
+    "JobContext",
+    "JobFailed",
     "JobNotFound",
     "JobProgress",
     "JobQueueError",
@@ -124,17 +135,21 @@ __all__ = [
     "NewChallenge",
     "NewJob",
     "NotEntryOwner",
+    "PermanentError",
     "Position",
     "QueueLimitExceeded",
     "QueueStats",
     "RankedEntry",
+    "RetryableError",
     "SchemaMismatch",
     "SelfVote",
     "SqlJobStore",
     "StoreOptions",
     "TargetKind",
     "VoteResult",
+    "Worker",
     "WorkerInfo",
+    "WorkerStats",
     "next_event",
     "open_store",
     "phase_at",

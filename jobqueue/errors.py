@@ -8,7 +8,10 @@ stylebot.errors.StylebotError
     ├── InvalidTransition(job_id, state, action)
     ├── LeaseLost(job_id, worker)
     ├── DatabaseUnavailable(url)
-    └── SchemaMismatch(expected, found)
+    ├── SchemaMismatch(expected, found)
+    └── JobFailed            raised by job handlers, read by the worker
+        ├── RetryableError   try again (backoff, up to max attempts)
+        └── PermanentError   fail now
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ __all__ = [
     "BlobNotFound",
     "DatabaseUnavailable",
     "InvalidTransition",
+    "JobFailed",
     "JobNotFound",
     "JobQueueError",
     "LeaseLost",
+    "PermanentError",
     "QueueLimitExceeded",
+    "RetryableError",
     "SchemaMismatch",
 ]
 
@@ -96,3 +102,24 @@ class SchemaMismatch(JobQueueError):
             f"database schema is at revision {found or 'none (empty database)'} but this code expects {expected}; "
             "run `stylebot db upgrade` (or upgrade this program if the database is newer)"
         )
+
+
+class JobFailed(JobQueueError):
+    """The job's handler failed.
+
+    Raised by job handlers (not by the store): `RetryableError` asks the worker to try the job again (with backoff,
+    up to its max attempts); `PermanentError` fails it at once. Any other exception from a handler counts as
+    retryable. The message is one line that the member may eventually see in a summarised form.
+    """
+
+    def __init__(self, message: str | None = None, *, job_id: int | None = None) -> None:
+        self.job_id = job_id
+        super().__init__(message)
+
+
+class RetryableError(JobFailed):
+    """The job failed for a passing reason (e.g. the device was busy); it will be tried again."""
+
+
+class PermanentError(JobFailed):
+    """The job cannot succeed (e.g. an unusable input image); it fails without another attempt."""
