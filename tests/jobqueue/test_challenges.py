@@ -1,4 +1,6 @@
-"""ChallengeStore on a real SQLite file: lifecycle, limits (also under concurrency), votes, ranking, deadlines."""
+"""ChallengeStore on SQLite and PostgreSQL (where its binaries exist): lifecycle, limits (also concurrent), votes,
+ranking, deadlines, blob retention.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from typing import Any
 
 import pytest
 
-import jobqueue
 from jobqueue import (
     ChallengeAlreadyOpen,
     ChallengeClosed,
@@ -27,6 +28,7 @@ from jobqueue import (
     TargetKind,
 )
 from tests.jobqueue.helpers import PNG, FakeClock, store_options
+from tests.jobqueue.sqlstores import make_sql_store
 
 HOUR = timedelta(hours=1)
 GUILD, CHANNEL, ORGANISER = 10, 20, 30
@@ -37,15 +39,14 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-async def stores(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[Any, ChallengeStore]]:
-    jobs = await jobqueue.open_store(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", options=store_options(clock))
-    challenges = ChallengeStore.for_job_store(jobs)
-    assert challenges is not None
-    try:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def stores(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[tuple[Any, ChallengeStore]]:
+    async with make_sql_store(request, request.param, tmp_path, store_options(clock)) as jobs:
+        challenges = ChallengeStore.for_job_store(jobs)
+        assert challenges is not None
         yield jobs, challenges
-    finally:
-        await jobs.close()
 
 
 async def _open(jobs: Any, challenges: ChallengeStore, clock: FakeClock, **kw: Any) -> Any:
