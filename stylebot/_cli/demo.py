@@ -66,6 +66,7 @@ def run_demo(
     images = _load(content, "content") if content else synthesize("content")
     style_bytes = _load(style, "style") if style else synthesize("style")
     weights = choose_weights(settings.weights)
+    size = max(32, min(size, settings.max_size))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="stylebot-demo-") as tmp:
         data = asyncio.run(_play(images, style_bytes, Path(tmp), weights, size=size, steps=steps, wait=wait))
