@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PIL import Image
@@ -122,3 +126,71 @@ async def until(check: Callable[[], Awaitable[T | None]], wait: float = 10.0, wh
                 return value
             await asyncio.sleep(0.02)
     raise AssertionError(what)  # pragma: no cover - the timeout raises first
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stylebot_env(standin: Standin, database_url: str, **extra: str) -> dict[str, str]:
+    """Environment for a `python -m stylebot …` child pointed at the stand-in: random weights, CPU, no ops ports."""
+    env = dict(os.environ)
+    env.update(standin.env())
+    env.update(
+        {
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+            "STYLEBOT_DATABASE_URL": database_url,
+            "STYLEBOT_WEIGHTS": "random",
+            "STYLEBOT_DEVICE": "cpu",
+            "STYLEBOT_POLL_INTERVAL": "0.2",
+            "STYLEBOT_COOLDOWN_SECONDS": "0",
+            "STYLEBOT_MAX_SIZE": "64",
+            "STYLEBOT_BOT_METRICS_PORT": "0",
+            "STYLEBOT_ENGINE_METRICS_PORT": "0",
+            "STYLEBOT_LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def stylebot_env_without_discord() -> dict[str, str]:
+    """This environment minus every Discord setting, with the source tree importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env.update({"STYLEBOT_BOT_METRICS_PORT": "0", "STYLEBOT_ENGINE_METRICS_PORT": "0", "STYLEBOT_DEVICE": "cpu"})
+    return env
+
+
+@contextlib.asynccontextmanager
+async def stylebot_process(*args: str, env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m stylebot ARGS` as a child (output to `log`); SIGTERM and a bounded wait on the way out."""
+    with log.open("ab") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "stylebot", *args, env=env, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL
+        )
+        try:
+            yield proc
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), 20)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+
+
+async def run_stylebot(args: list[str], env: dict[str, str], wait: float = 60) -> tuple[int, str]:
+    """`python -m stylebot ARGS` to completion: exit status and output (stdout + stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "stylebot",
+        *args,
+        env=env,
+        cwd=Path(env["STYLEBOT_DATA_DIR"]) if "STYLEBOT_DATA_DIR" in env else None,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), wait)
+    return proc.returncode or 0, (out + err).decode()
