@@ -7,6 +7,7 @@ moves the challenge clock instead of sleeping through deadlines.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ async def test_full_lifecycle_with_votes_deadlines_and_winners(world: Arena) -> 
 
         world.clock.advance(hours=24)
         world.cog().runner.wake()
-        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        results = await s.wait_for_message(world.channel_id, lambda m: m.content.startswith("🏁"))
         text = results.text()
         order = [text.index(f"<@{m.id}>") for m in (alice, carol, bob)]  # ties: alice before carol
         assert order == sorted(order)
@@ -105,7 +106,7 @@ async def test_ties_go_to_the_earlier_entry(world: Arena) -> None:
         await _vote(world, posts[1], carol)
         end = await s.run_command("challenge end", user=world.organiser)
         assert "has ended" in await reply_text(s, end)
-        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        results = await s.wait_for_message(world.channel_id, lambda m: m.content.startswith("🏁"))
         assert results.text().index(f"<@{bob.id}>") < results.text().index(f"<@{alice.id}>")
 
 
@@ -199,7 +200,7 @@ async def test_deadline_passed_while_down_is_processed_on_start(world: Arena) ->
         await _vote(world, posts[0], bob)
     world.clock.advance(hours=30)  # both deadlines pass while no bot runs
     async with running(world):
-        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        results = await s.wait_for_message(world.channel_id, lambda m: m.content.startswith("🏁"))
         assert f"<@{alice.id}>" in results.text() and "1 vote" in results.text()
         assert any("Submissions to" in m.text() for m in s.channel_messages(world.thread_id()))
         assert await world.cog().store.find(world.channel_id) is None
@@ -233,7 +234,7 @@ async def test_entries_queued_at_the_deadline_are_admitted_and_unfinished_ones_l
         assert "closed" in await world.submit(carol, 2)  # a new submission is refused
         world.clock.advance(hours=30)
         world.cog().runner.wake()
-        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        results = await s.wait_for_message(world.channel_id, lambda m: m.content.startswith("🏁"))
         assert f"<@{alice.id}>" in results.text()
 
 
@@ -246,6 +247,26 @@ async def test_end_leaves_unfinished_entries_out_and_cancels_their_jobs(world: A
         await _entries_ready(world, 1)
         await world.submit(bob, 2)  # never painted
         await reply_text(s, await s.run_command("challenge end", user=world.organiser))
-        results = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and "has ended" in m.text())
+        results = await s.wait_for_message(world.channel_id, lambda m: m.content.startswith("🏁"))
         assert f"<@{alice.id}>" in results.text() and f"<@{bob.id}>" not in results.text()
         assert sorted(await world.job_states()) == ["cancelled", "succeeded"]
+
+
+async def test_extend_moves_the_deadlines_everywhere(world: Arena) -> None:
+    s = world.standin
+    async with running(world):
+        await reply_text(s, await world.start(duration="1h"))
+        announcement = await s.wait_for_message(world.channel_id, lambda m: not m.ephemeral and bool(m.embeds))
+        before = await world.cog().store.find(world.channel_id)
+        assert before is not None
+        reply = await reply_text(s, await s.run_command("challenge extend", {"by": "1d"}, user=world.organiser))
+        after = await world.cog().store.find(world.channel_id)
+        assert after is not None and after.submissions_close_at == before.submissions_close_at + timedelta(days=1)
+        stamp = f"<t:{int(after.submissions_close_at.timestamp())}:F>"
+        assert stamp in reply
+        await s.wait_for(lambda: stamp in s.message(announcement.id).text(), 10, "announcement updated")
+        await s.wait_for_message(world.thread_id(), lambda m: "was extended" in m.text())
+        await reply_text(s, await s.run_command("challenge cancel", user=world.organiser))
+        await s.wait_for(lambda: "was cancelled" in s.message(announcement.id).text(), 10, "announcement closed")
+        late = await s.run_command("challenge extend", {"by": "1d"}, user=world.organiser)
+        assert "no open challenge" in await reply_text(s, late)

@@ -220,8 +220,9 @@ class Challenges(commands.Cog):
             f"⏳ **{challenge.title}** was extended: submissions until {discord_time(challenge.submissions_close_at)}, "
             f"voting until {discord_time(challenge.voting_close_at)}."
         )
-        await self.runner.channel(challenge).send(text)
         await interaction.response.send_message(text, ephemeral=True)
+        await self.runner.refresh_announcement(challenge)
+        await self.runner.channel(challenge).send(text)
 
     @challenge.command(name="organisers", description="Let a role organise challenges here (Manage Server)")
     @app_commands.describe(role="The organiser role; leave empty to allow only Manage Server")

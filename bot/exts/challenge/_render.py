@@ -9,6 +9,7 @@ from delivery.custom_ids import build
 from jobqueue import (
     Challenge,
     ChallengePhase,
+    ChallengeState,
     Entry,
     RankedEntry,
     phase_at,
@@ -73,7 +74,11 @@ def _rules(challenge: Challenge) -> str:
 
 def announcement_embed(challenge: Challenge, *, image_name: str = "style.png") -> discord.Embed:
     embed = discord.Embed(title=f"🎨 {challenge.title}", description=challenge.description, colour=COLOUR)
-    embed.add_field(name="How it works", value=_rules(challenge), inline=False)
+    if challenge.is_open:
+        embed.add_field(name="How it works", value=_rules(challenge), inline=False)
+    else:
+        outcome = "was cancelled" if challenge.state is ChallengeState.CANCELLED else "has ended: see the results below"
+        embed.add_field(name="Status", value=f"This challenge {outcome}.", inline=False)
     embed.set_image(url=f"attachment://{image_name}")
     embed.set_footer(text=f"Challenge #{challenge.id} · the style to use is shown below")
     return embed

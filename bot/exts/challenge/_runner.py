@@ -27,7 +27,7 @@ from jobqueue import (
     next_event,
 )
 
-from bot.exts.challenge._render import entry_content, entry_view, results_message
+from bot.exts.challenge._render import announcement_embed, entry_content, entry_view, results_message
 from bot.exts.challenge._time import discord_time
 
 if TYPE_CHECKING:
@@ -171,6 +171,7 @@ class ChallengeRunner:
         except (discord.NotFound, discord.Forbidden) as exc:  # the channel is gone or closed to the bot
             logger.warning("challenge %s: results not posted (HTTP %s)", challenge.id, exc.status)
         await self.store.mark_announced(challenge.id)
+        await self.refresh_announcement(challenge)
         await self._lock_entries(challenge)
         logger.info("challenge %s: results announced (%s)", challenge.id, challenge.state.value)
 
@@ -190,6 +191,16 @@ class ChallengeRunner:
             await self.channel(challenge, gallery=False).send(
                 text, embeds=embeds, files=files, allowed_mentions=_MENTION_USERS, nonce=f"sbr{challenge.id}"
             )
+
+    async def refresh_announcement(self, challenge: Challenge) -> None:
+        """Show the current deadlines (after an extension) or the outcome on the announcement."""
+        if challenge.announcement_message_id is None:
+            return
+        message = self.channel(challenge, gallery=False).get_partial_message(challenge.announcement_message_id)
+        try:
+            await message.edit(embed=announcement_embed(challenge))
+        except discord.HTTPException as exc:
+            logger.info("challenge %s: announcement not updated (HTTP %s)", challenge.id, exc.status)
 
     async def _lock_entries(self, challenge: Challenge) -> None:
         channel = self.channel(challenge)
