@@ -26,7 +26,6 @@ from jobqueue._challenge_errors import EntryNotFound
 from jobqueue._challenge_rows import (
     CHALLENGES,
     ENTRIES,
-    VOTES,
     entry_select,
     epoch,
     fetch_challenge,
@@ -260,10 +259,6 @@ class ChallengeStore:
         """Add the member's vote, or take it back when they voted already."""
         now = self._now(now)
         return await self._write(lambda c: units.toggle_vote(c, entry_id, voter_id, now))
-
-    async def has_voted(self, entry_id: int, voter_id: int) -> bool:
-        stmt = select(VOTES.c.entry_id).where(VOTES.c.entry_id == entry_id, VOTES.c.voter_id == voter_id)
-        return await self._read(lambda c: c.execute(stmt).first() is not None)
 
     # blob retention
     async def kept_blobs(self) -> set[str]:

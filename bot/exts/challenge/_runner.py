@@ -48,6 +48,7 @@ class ChallengeRunner:
         self.jobs = jobs
         self.tick = tick
         self._wake = asyncio.Event()
+        self._announcing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -163,9 +164,13 @@ class ChallengeRunner:
         await self.announce(challenge)
 
     async def announce(self, challenge: Challenge) -> None:
-        """Post the results (or the cancellation), lock the Vote buttons, and record it."""
-        if challenge.announced_at is not None:
-            return
+        """Post the results (or the cancellation), lock the Vote buttons, and record it (once per challenge)."""
+        async with self._announcing:  # /challenge end and the deadline may race: the second one finds it done
+            challenge = await self.store.get(challenge.id)
+            if challenge.announced_at is None:
+                await self._announce(challenge)
+
+    async def _announce(self, challenge: Challenge) -> None:
         try:
             await self._post_results(challenge)
         except (discord.NotFound, discord.Forbidden) as exc:  # the channel is gone or closed to the bot
