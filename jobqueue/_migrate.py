@@ -31,6 +31,9 @@ from jobqueue.errors import DatabaseUnavailable, SchemaMismatch
 __all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "upgrade"]
 
 logger = logging.getLogger(__name__)
+# Alembic ≥1.16 logs one INFO line per autogenerate plugin whenever a script directory is loaded, i.e. on every start
+# of every process; that says nothing to an operator.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 _PG_LOCK = (0x5374_796C, 0x6D69_6772)  # "Styl", "migr"
 
 
@@ -57,6 +60,7 @@ def expected_revision() -> str:
 def async_url(url: str) -> str:
     parsed = make_url(url)
     driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}.get(parsed.get_backend_name())
+    parsed = parsed.difference_update_query(["synchronous"])  # our SQLite option, not the driver's
     return parsed.set(drivername=driver or parsed.drivername).render_as_string(hide_password=False)
 
 

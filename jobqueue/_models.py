@@ -114,15 +114,17 @@ class Job(Base):
     delivered_at: Mapped[float | None] = mapped_column(Double)
 
     __table_args__ = (
+        # Every index costs page writes on each state change (3 commits per job), so there are only these, and they
+        # are partial where the queries allow. No index may lead with `state` (see jobqueue/_sql.py).
         # claim: the head of the fair queue in one index range scan
         Index("ix_jobs_claim", "fair_rank", "id", sqlite_where=QUEUED, postgresql_where=QUEUED),
         # enqueue: a user's last active round, limits, cooldowns
         Index("ix_jobs_user_active", "user_id", "fair_rank", sqlite_where=ACTIVE, postgresql_where=ACTIVE),
-        Index("ix_jobs_guild_state", "guild_id", "state"),
+        Index("ix_jobs_guild_active", "guild_id", sqlite_where=ACTIVE, postgresql_where=ACTIVE),
         Index("ix_jobs_user_created", "user_id", "created_at"),
         # reaper: expired leases and time limits of running jobs
+        # (few rows: time limits are checked on the same running rows)
         Index("ix_jobs_running_lease", "lease_expires_at", sqlite_where=RUNNING, postgresql_where=RUNNING),
-        Index("ix_jobs_running_deadline", "deadline_at", sqlite_where=RUNNING, postgresql_where=RUNNING),
         Index("ix_jobs_finished", "finished_at"),  # recent run times (ETA, stats); no index may lead with `state`
         # delivery loop: terminal jobs whose result or failure notice has not reached Discord yet
         Index("ix_jobs_undelivered", "finished_at", sqlite_where=UNDELIVERED, postgresql_where=UNDELIVERED),

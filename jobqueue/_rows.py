@@ -17,6 +17,7 @@ __all__ = [
     "guild_from_row",
     "guild_to_values",
     "job_from_row",
+    "new_job",
     "new_job_values",
     "to_epoch",
     "worker_from_row",
@@ -156,6 +157,29 @@ def new_job_values(new: NewJob, *, now: float, time_limit: float | None) -> dict
         "result_meta": "{}",
         "created_at": now,
     }
+
+
+def new_job(job_id: int, new: NewJob, values: dict[str, Any]) -> Job:
+    """The `Job` just inserted with `values` (from `new_job_values`), without reading it back."""
+    return Job(
+        id=job_id,
+        state=JobState.QUEUED,
+        user_id=new.user_id,
+        guild_id=new.guild_id,
+        channel_id=values["channel_id"],
+        kind=new.kind,
+        params=json.loads(values["params"]),
+        content_sha=new.content_sha,
+        style_shas=tuple(new.style_shas),
+        target=new.target,
+        priority=new.priority,
+        max_attempts=new.max_attempts,
+        idempotency_key=new.idempotency_key,
+        batch_key=new.batch_key,
+        parent_job_id=new.parent_job_id,
+        created_at=from_epoch(values["created_at"]),
+        time_limit_seconds=values["time_limit_seconds"],
+    )
 
 
 def guild_from_row(row: Mapping[str, Any] | None, guild_id: int) -> GuildSettings:

@@ -81,12 +81,13 @@ _mine = (
     )
     + 1
 )
-FAIR_RANK = case((_head > _mine, _head), else_=_mine)
-INSERT_JOB = (
-    JOBS.insert()
-    .values({**{name: bindparam(name, type_=JOBS.c[name].type) for name in NEW_JOB_COLUMNS}, "fair_rank": FAIR_RANK})
-    .returning(*JOBS.c)
-)
+FAIR_RANK = {"sqlite": func.max(_head, _mine), "postgresql": func.greatest(_head, _mine)}
+INSERT_JOB = {
+    dialect: JOBS.insert()
+    .values({**{name: bindparam(name, type_=JOBS.c[name].type) for name in NEW_JOB_COLUMNS}, "fair_rank": rank})
+    .returning(c.id)
+    for dialect, rank in FAIR_RANK.items()
+}
 
 
 def _claimable(batch: bool) -> list[ColumnElement[bool]]:

@@ -18,7 +18,7 @@ import jobqueue._challenge_rows  # noqa: F401  (challenge tables; gc/forget keep
 from jobqueue._db import Tx
 from jobqueue._policy import check_guild_changes, new_lease_token
 from jobqueue._rows import JOB_COLUMNS, guild_from_row, guild_to_values, job_from_row
-from jobqueue._sql import BLOBS, CLAIM, COMPLETE, GUILDS, HEARTBEAT, HEARTBEAT_PROGRESS, JOBS, META
+from jobqueue._sql import BLOBS, CLAIM, COMPLETE, GUILDS, HEARTBEAT, HEARTBEAT_PROGRESS, JOBS, META, state_is
 from jobqueue._store_base import SqlStoreBase, upsert
 from jobqueue._types import TERMINAL_STATES, GuildSettings, Job, JobProgress, JobState
 from jobqueue.errors import LeaseLost
@@ -78,17 +78,17 @@ class SqlJobStore(SqlStoreBase):
             raise LeaseLost(job.id, job.lease_owner)
         return bool(rows[0][0])
 
-    def _complete(self, tx: Tx, job: Job, result: bytes, meta: str, now: float) -> Job:
+    def _complete(self, tx: Tx, job: Job, result: bytes, meta: str, now: float) -> tuple[Any, ...]:
         sha = self._put_blob(tx, result, "image/png", now)
         params = {"job_id": job.id, "lease": job.lease_token, "now": now, "b_result_sha": sha, "b_result_meta": meta}
         rows = tx.fast(COMPLETE, params)
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
-        return job_from_row(rows[0])
+        return rows[0]  # converted to a Job after COMMIT: the write lock is held no longer than needed
 
     async def complete(self, job: Job, *, result: bytes, meta: dict[str, Any]) -> Job:
         now, meta_json = self._now(), json.dumps(meta, separators=(",", ":"))
-        return await self.db.write(lambda tx: self._complete(tx, job, bytes(result), meta_json, now))
+        return job_from_row(await self.db.write(lambda tx: self._complete(tx, job, bytes(result), meta_json, now)))
 
     def _guarded(self, tx: Tx, job: Job, **values: Any) -> Job:
         stmt = (
@@ -128,7 +128,7 @@ class SqlJobStore(SqlStoreBase):
         return await self.db.write(lambda tx: self._guarded(tx, job, state="cancelled", finished_at=now, **_NO_LEASE))
 
     def _reap(self, tx: Tx, now: float) -> int:
-        running = c.state == JobState.RUNNING.value
+        running = state_is("running")
         n = 0
         late = select(c.id, c.lease_token, c.lease_owner, c.time_limit_seconds).where(running, c.deadline_at < now)
         for jid, token, owner, limit in tx.conn.execute(late).all():

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from jobqueue._db import Database, Tx
 from jobqueue._policy import RETRYABLE_FROM, STATS_WINDOW, StoreOptions, eta_seconds
-from jobqueue._rows import from_epoch, job_from_row, new_job_values, worker_from_row
+from jobqueue._rows import from_epoch, job_from_row, new_job, new_job_values, worker_from_row
 from jobqueue._sql import (
     BLOBS,
     CONTROL,
@@ -145,7 +145,8 @@ class SqlStoreBase:
             self._check_limits(tx, new, limits)
         values = new_job_values(new, now=now, time_limit=self.options.job_time_limit)
         values["rank_user"] = new.user_id
-        return job_from_row(tx.fast(INSERT_JOB, values)[0])
+        [(job_id,)] = tx.fast(INSERT_JOB[self.dialect], values)
+        return new_job(job_id, new, values)
 
     async def enqueue(self, new: NewJob, *, limits: EnqueueLimits | None = None) -> Job:
         now = self._now()
@@ -272,7 +273,12 @@ class SqlStoreBase:
             update(JOBS)
             .where(c.id == job_id, c.state.in_([s.value for s in RETRYABLE_FROM]))
             .values(
-                state="queued", attempts=0, cancel_requested=False, result_meta="{}", fair_rank=FAIR_RANK, **cleared
+                state="queued",
+                attempts=0,
+                cancel_requested=False,
+                result_meta="{}",
+                fair_rank=FAIR_RANK[self.dialect],
+                **cleared,
             )
             .returning(*JOBS.c)
         )

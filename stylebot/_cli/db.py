@@ -1,0 +1,91 @@
+"""`stylebot db upgrade` and `stylebot db backup FILE`: schema migrations and an online SQLite backup.
+
+`upgrade` applies the Alembic migrations in `migrations/` under the same cross-process lock that `stylebot bot` and
+`stylebot engine` take at start-up. `backup` copies a live SQLite database with SQLite's online backup API (safe
+while the bot and engines run); for PostgreSQL it points at `pg_dump`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+from stylebot.errors import UsageError
+from stylebot.settings import Settings
+
+__all__ = ["add_db_argument", "register"]
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="database URL (default STYLEBOT_DATABASE_URL or the data dir's SQLite)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    db = subparsers.add_parser("db", help="database schema and backups")
+    sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(db))
+    up = sub.add_parser("upgrade", help="apply the schema migrations (safe while other processes start)")
+    add_db_argument(up)
+    up.set_defaults(func=run_upgrade)
+    backup = sub.add_parser("backup", help="copy a live SQLite database to FILE (PostgreSQL: use pg_dump)")
+    backup.add_argument("file", type=Path, help="backup file to create")
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_db_argument(backup)
+    backup.set_defaults(func=run_backup)
+
+
+def _url(args: argparse.Namespace, settings: Settings) -> str:
+    return args.db or settings.resolved_database_url
+
+
+def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from jobqueue._migrate import check_schema, expected_revision, upgrade
+
+    url = _url(args, settings)
+
+    async def go() -> None:
+        await upgrade(url)
+        await check_schema(url)
+
+    asyncio.run(go())
+    sys.stdout.write(f"database is at revision {expected_revision()}\n")
+    return 0
+
+
+def run_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(_url(args, settings))
+    if url.get_backend_name() != "sqlite":
+        safe = url.set(drivername="postgresql").render_as_string(hide_password=True)
+        raise UsageError(f"backup works on SQLite only; for PostgreSQL run: pg_dump --format=custom '{safe}' > FILE")
+    source = Path(url.database or "")
+    if not source.is_file():
+        raise UsageError(f"no SQLite database at {source}")
+    target: Path = args.file
+    if target.exists() and not args.force:
+        raise UsageError(f"{target} exists (use --force to overwrite)")
+    if target.resolve() == source.resolve():
+        raise UsageError("the backup file must not be the database itself")
+    try:
+        src = sqlite3.connect(source, timeout=30)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst, pages=1024)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except (sqlite3.Error, OSError) as exc:
+        raise UsageError(f"backup of {source} to {target} failed: {exc}") from exc
+    sys.stdout.write(f"backed up {source} to {target} ({target.stat().st_size} bytes)\n")
+    return 0
