@@ -17,23 +17,24 @@ from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, exc, pool, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+# Alembic ≥1.16 logs one INFO line per autogenerate plugin when it is imported, i.e. on every start of every
+# process; that says nothing to an operator. (Set before the import below.)
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-from jobqueue._db import safe_url, sqlite_path
-from jobqueue.errors import DatabaseUnavailable, SchemaMismatch
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from alembic.util.exc import CommandError  # noqa: E402
+from sqlalchemy import Connection, exc, pool, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
+
+from jobqueue._db import safe_url, sqlite_path  # noqa: E402
+from jobqueue.errors import DatabaseUnavailable, SchemaMismatch  # noqa: E402
 
 __all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "upgrade"]
 
 logger = logging.getLogger(__name__)
-# Alembic ≥1.16 logs one INFO line per autogenerate plugin whenever a script directory is loaded, i.e. on every start
-# of every process; that says nothing to an operator.
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 _PG_LOCK = (0x5374_796C, 0x6D69_6772)  # "Styl", "migr"
 
 
