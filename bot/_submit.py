@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from delivery import render_job, to_embed, to_view
 from jobqueue import DeliveryTarget, Job, NewJob, TargetKind
@@ -77,8 +78,8 @@ async def submit(interaction: discord.Interaction[Stylebot], new: NewJob, policy
         message = await interaction.followup.send(
             content=rendered.content, embed=to_embed(rendered), view=view or discord.utils.MISSING, wait=True
         )
-    except discord.HTTPException as exc:  # the job still runs; delivery posts its result in the channel
-        logger.warning("could not post the status message of job %d (HTTP %s)", job.id, exc.status)
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:  # the job still runs; delivery posts
+        logger.warning("could not post the status message of job %d (%s)", job.id, type(exc).__name__)
         return job
     await store.set_status_message(job.id, message.id)
     return job

@@ -78,11 +78,11 @@ class Buttons(commands.Cog):
 
     async def _derive(self, interaction: discord.Interaction[Stylebot], parent: Job, action: JobAction) -> None:
         store = self.bot.store
+        await interaction.response.defer(ephemeral=True, thinking=True)
         policy = await load_policy(store, self.bot.config, interaction.guild_id)
         policy.check_not_blocked(interaction.user.id)
         await check_cooldown(store, policy, interaction.user.id)
         params = derive_params(parent.params, action.value, policy)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             for sha in (parent.content_sha, *parent.style_shas):
                 await store.get_blob(sha)

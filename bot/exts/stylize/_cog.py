@@ -1,4 +1,5 @@
-"""/stylize: check the attachments' metadata, acknowledge, download and decode, then queue a job."""
+"""/stylize: check the attachments' metadata (no I/O), acknowledge ephemerally, apply the server's policy, download
+and decode, then queue a job and post its public status message."""
 
 from __future__ import annotations
 
@@ -62,13 +63,13 @@ class Stylize(commands.Cog):
             check_metadata(
                 role, attachment, hosts=config.attachment_hosts, limits=config.image_limits, max_bytes=max_bytes
             )
+        # Acknowledge before any I/O: every later refusal edits this ephemeral reply, so it stays private.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         policy = await load_policy(self.bot.store, config, interaction.guild_id)
         policy.check_not_blocked(interaction.user.id)
         await check_cooldown(self.bot.store, policy, interaction.user.id)
         options = Options(strength, size, preset, preserve_colors, seed)
         params, notes = build_params(options, default_size=config.default_size, policy=policy)
-
-        await interaction.response.defer(ephemeral=True, thinking=True)
         shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
         new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(shas[1:]), params=params)
         await submit(interaction, new, policy, notes)
