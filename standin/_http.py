@@ -11,7 +11,7 @@ from aiohttp import BodyPartReader, web
 from standin._payloads import error_body
 from standin._state import State
 
-__all__ = ["ApiError", "Upload", "check_auth", "json_reply", "match_int", "read_body"]
+__all__ = ["ApiError", "Upload", "check_auth", "json_reply", "match_int", "read_body", "read_json_list"]
 
 _FILE_FIELD = re.compile(r"files\[(\d+)\]|file(\d*)")
 
@@ -64,13 +64,25 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]
         return {}, []
     if request.content_type.startswith("multipart/"):
         return await _read_multipart(request)
+    payload = await _json(request)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "400: Bad Request (JSON body must be an object)", 50109)
+    return payload, []
+
+
+async def read_json_list(request: web.Request) -> list[Any]:
+    """A JSON array body (bulk command overwrite)."""
+    payload = await _json(request) if request.body_exists else None
+    if not isinstance(payload, list):
+        raise ApiError(400, "Invalid Form Body (expected an array)", 50035)
+    return payload
+
+
+async def _json(request: web.Request) -> Any:
     try:
-        payload = await request.json()
+        return await request.json()
     except ValueError as exc:
         raise ApiError(400, "400: Bad Request (body is not JSON)", 50109) from exc
-    if not isinstance(payload, dict | list):
-        raise ApiError(400, "400: Bad Request (JSON body must be an object)", 50109)
-    return payload if isinstance(payload, dict) else {"__list__": payload}, []
 
 
 async def _read_multipart(request: web.Request) -> tuple[dict[str, Any], list[Upload]]:

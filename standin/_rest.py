@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from standin._gateway import Gateway
-from standin._http import ApiError, check_auth, json_reply, read_body
+from standin._http import ApiError, check_auth, json_reply, read_body, read_json_list
 from standin._http import match_int as _int
 from standin._payloads import member_payload, user_payload
 from standin._state import State
@@ -116,10 +116,7 @@ class Rest:
 
     async def put_commands(self, request: web.Request) -> web.Response:
         guild_id, current = self._command_list(request)
-        body, _ = await read_body(request)
-        items = body.get("__list__")
-        if not isinstance(items, list):
-            raise ApiError(400, "Invalid Form Body (expected an array of commands)", 50035)
+        items = await read_json_list(request)
         old = {(c["name"], c.get("type", 1)): c for c in current}
         new = [self._stored_command(c, guild_id, old.get((c.get("name"), c.get("type", 1)))) for c in items]
         current[:] = new

@@ -76,11 +76,10 @@ class Webhooks:
             flags = (asked & EPHEMERAL) | LOADING if kind == 5 else asked & ~LOADING
             msg = self._loading_message(inter, flags)
             if kind == 4:
-                body = {k: v for k, v in data.items() if k != "flags"}
                 msg = new_message(
                     state,
                     inter.channel_id,
-                    body,
+                    data,
                     uploads,
                     limit=limit,
                     flags=flags,
