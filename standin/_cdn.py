@@ -88,7 +88,15 @@ def _is_hex(text: str) -> bool:
 
 async def _serve(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
-    stored = state.files.get(int(request.match_info["file_id"]))
+    file_id = int(request.match_info["file_id"])
+    response = _file_response(state, file_id, request)
+    state.downloads.append((file_id, response.status))
+    state.changed()
+    return response
+
+
+def _file_response(state: State, file_id: int, request: web.Request) -> web.Response:
+    stored = state.files.get(file_id)
     if stored is None or stored.filename != request.match_info["filename"]:
         return web.Response(status=404, text="Not Found")
     expires = request.query.get("ex", "")

@@ -53,6 +53,11 @@ class Driver:
         """Every REST request (method, path below the API base, status, query), injected failures included."""
         return list(self.state.requests)
 
+    def downloads(self, attachment: dict[str, Any] | int | None = None) -> list[int]:
+        """HTTP statuses of CDN fetches (of one attachment, or of all): prove a rejected upload was never fetched."""
+        wanted = None if attachment is None else int(attachment["id"] if isinstance(attachment, dict) else attachment)
+        return [status for file_id, status in self.state.downloads if wanted in (None, file_id)]
+
     @property
     def command_syncs(self) -> list[tuple[int | None, list[dict[str, Any]]]]:
         """Each bulk overwrite received: (guild id or None for global, the command payloads as sent)."""

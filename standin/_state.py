@@ -54,6 +54,7 @@ class State:
         self.command_syncs: list[tuple[int | None, list[dict[str, Any]]]] = []
         self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self.requests: list[RequestRecord] = []
+        self.downloads: list[tuple[int, int]] = []  # CDN fetches: (attachment id, HTTP status)
         self.dispatch: Callable[[str, dict[str, Any]], None] = lambda event, data: None
         self._event: asyncio.Event | None = None
         self.application_id = 0

@@ -43,6 +43,7 @@ async def test_command_with_attachments_defers_edits_original_and_follows_up_wit
     assert result.content == "strength 1.5"
     assert result.attachments[0].data == png_bytes(48, 32)
     assert result.attachments[0].content_type == "image/png"
+    assert s.downloads(content) == [200] and s.downloads(style) == []  # the sample bot only reads `content`
     assert result.custom_ids == ["job:1:reroll"]
     seen = bot.seen[0]
     assert seen.filesize_limit == 10 * 1024 * 1024 and seen.locale == discord.Locale.american_english
