@@ -40,6 +40,7 @@ class Channels:
             web.post(chan + "/typing", self.typing),
             web.post(chan + "/messages", self.post_message),
             web.get(chan + "/messages", self.list_messages),
+            web.post(chan + "/messages/bulk-delete", self.bulk_delete),
             web.get(msg, self.get_message),
             web.patch(msg, self.edit_message),
             web.delete(msg, self.delete_message),
@@ -107,25 +108,47 @@ class Channels:
         payload, uploads = await read_body(request)
         nonce = payload.get("nonce")
         nonce = None if nonce is None else str(nonce)
+        if nonce is not None and len(nonce) > 25:
+            raise ApiError(400, "Invalid Form Body (nonce: Must be 25 or fewer in length.)", 50035)
         if nonce is not None and payload.get("enforce_nonce"):
             earlier = self.state.message_for_nonce(channel.id, nonce)
             if earlier is not None:
-                return json_reply(self.state.message_json(earlier))
+                return json_reply(self.state.message_json(earlier, with_nonce=True))
         msg = new_message(self.state, channel.id, payload, uploads, limit=self.state.upload_limit, nonce=nonce)
         if payload.get("message_reference"):
             msg.type = 19
         if nonce is not None:
             self.state.remember_nonce(channel.id, nonce, msg.id)
         self.state.add_message(msg)
-        return json_reply(self.state.message_json(msg))
+        return json_reply(self.state.message_json(msg, with_nonce=True))
 
     async def list_messages(self, request: web.Request) -> web.Response:
+        """Newest first; `before` pages back, `after` gives the `limit` messages right after it (still newest
+        first). History never carries nonces."""
         channel = self.channel(request)
-        limit = min(100, int(request.query.get("limit", "50")))
-        found = [m for m in self.state.messages.values() if m.channel_id == channel.id and not m.deleted]
-        found = [m for m in found if not m.ephemeral]
+        query = request.query
+        limit = max(1, min(100, int(query.get("limit", "50"))))
+        before, after = int(query.get("before") or 1 << 63), int(query.get("after") or 0)
+        found = [
+            m
+            for m in self.state.messages.values()
+            if m.channel_id == channel.id and not m.deleted and not m.ephemeral and after < m.id < before
+        ]
         found.sort(key=lambda m: m.id, reverse=True)
-        return json_reply([self.state.message_json(m) for m in found[:limit]])
+        page = found[-limit:] if "after" in query and "before" not in query else found[:limit]
+        return json_reply([self.state.message_json(m) for m in page])
+
+    async def bulk_delete(self, request: web.Request) -> web.Response:
+        channel = self.channel(request)
+        body, _ = await read_body(request)
+        ids = [int(i) for i in body.get("messages") or []]
+        if not 2 <= len(ids) <= 100:
+            raise ApiError(400, "Invalid Form Body (messages: Must be between 2 and 100 in length.)", 50035)
+        for message_id in ids:
+            msg = self.state.live_message(channel.id, message_id)
+            if msg is not None and not msg.ephemeral:
+                self.state.delete_message(msg)
+        return web.Response(status=204)
 
     async def get_message(self, request: web.Request) -> web.Response:
         return json_reply(self.state.message_json(self.message(request)))

@@ -117,8 +117,12 @@ class State:
             return None
         return inter
 
-    def message_json(self, msg: Message) -> dict[str, Any]:
-        return message_payload(msg, self.users[msg.author_id], application_id=self.application_id, mentioned=self.users)
+    def message_json(self, msg: Message, *, with_nonce: bool = False) -> dict[str, Any]:
+        """The message object; like Discord, only the create answer and MESSAGE_CREATE echo the nonce."""
+        data = message_payload(msg, self.users[msg.author_id], application_id=self.application_id, mentioned=self.users)
+        if not with_nonce:
+            data.pop("nonce", None)
+        return data
 
     def channel_json(self, channel: Channel) -> dict[str, Any]:
         if channel.type == 1 and channel.recipient_id is not None:
@@ -138,7 +142,7 @@ class State:
     def add_message(self, msg: Message) -> Message:
         self.messages[msg.id] = msg
         if not msg.ephemeral:
-            self.dispatch("MESSAGE_CREATE", self.message_json(msg))
+            self.dispatch("MESSAGE_CREATE", self.message_json(msg, with_nonce=True))
         self.changed()
         return msg
 

@@ -130,3 +130,24 @@ async def test_what_members_and_moderators_do_to_the_bot(world: World, bot: Samp
     with pytest.raises(discord.NotFound) as gone:
         await bot.get_partial_messageable(gallery).send("result")
     assert gone.value.code == 10003
+
+
+async def test_history_pages_bulk_delete_and_nonces_only_on_create(world: World, rest_client: discord.Client) -> None:
+    s = world.standin
+    channel = rest_client.get_partial_messageable(world.channel_id)
+    sent = [await channel.send(f"m{n}", nonce=f"n{n}") for n in range(7)]
+    assert sent[0].nonce == "n0"
+    newest = [m.content async for m in channel.history(limit=3)]
+    oldest = [m.content async for m in channel.history(limit=3, oldest_first=True)]
+    middle = [m.content async for m in channel.history(limit=10, after=sent[2], before=sent[5])]
+    assert (newest, oldest, middle) == (
+        ["m6", "m5", "m4"],
+        ["m0", "m1", "m2"],
+        ["m3", "m4"],
+    )  # `after` implies oldest first
+    assert (await channel.fetch_message(sent[0].id)).nonce is None  # history and fetches never carry nonces
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send("x", nonce="n" * 26)
+    assert caught.value.code == 50035
+    await rest_client.http.delete_messages(world.channel_id, [sent[0].id, sent[1].id])
+    assert [m.content for m in s.channel_messages(world.channel_id)] == [f"m{n}" for n in range(2, 7)]
