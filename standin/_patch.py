@@ -4,8 +4,8 @@ discord.py has no option for this; three class attributes decide where it goes, 
 set them: `discord.http.Route.BASE` (REST), `discord.webhook.async_.Route.BASE` (interaction callbacks and
 webhooks; the same class in discord.py 2.7, a separate one in some versions) and
 `discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY` (the websocket; READY's `resume_gateway_url` takes over after).
-The bot and the engine call `patch_discord(settings.discord_api_base, settings.discord_gateway_url)` at start-up
-when those settings differ from Discord's defaults.
+Entry points call `patch_discord(settings.discord_api_base, settings.discord_gateway_url)` when those settings
+differ from Discord's defaults.
 """
 
 from __future__ import annotations
