@@ -79,6 +79,7 @@ class Worker:
         shutdown_timeout: float = 30.0,
         abort_grace: float = 2.0,
         device: str | None = None,
+        on_finished: Callable[[Job, str, float], None] | None = None,
     ) -> None:
         if handler is None and batch_handler is None:
             raise ValueError("Worker needs a handler or a batch_handler")
@@ -95,6 +96,7 @@ class Worker:
         self.shutdown_timeout = shutdown_timeout
         self.abort_grace = abort_grace
         self.device = device
+        self.on_finished = on_finished  # (job, outcome, seconds) after each final write, e.g. for metrics
         self.stats = WorkerStats()
         self._stop = asyncio.Event()
         self._stop_deadline: float | None = None
@@ -245,7 +247,15 @@ class Worker:
             with log_context(job_id=ctx.job.id):
                 name = await finish_job(self.store, ctx, outcome)
             if name:
-                self.stats.count(name)
+                self._count(ctx, name)
+
+    def _count(self, ctx: JobContext, outcome: str) -> None:
+        self.stats.count(outcome)
+        if self.on_finished is not None:
+            try:
+                self.on_finished(ctx.job, outcome, time.monotonic() - ctx.started)
+            except Exception:
+                logger.exception("on_finished hook failed for job %s", ctx.job.id)
 
     async def _run_handler(
         self, jobs: list[Job], contexts: list[JobContext], keeper: LeaseKeeper
@@ -267,6 +277,15 @@ class Worker:
             raise
         return _outcomes(task, len(jobs))
 
+    async def _early_finish(self, contexts: Sequence[JobContext]) -> None:
+        """In a batch, a job cancelled while the others go on is marked cancelled at once (its result is dropped)."""
+        for ctx in contexts:
+            if ctx.abort_reason is AbortReason.CANCELLED and not ctx.finished:
+                with log_context(job_id=ctx.job.id):
+                    outcome = await shielded(finish_job(self.store, ctx, asyncio.CancelledError()))
+                if outcome:
+                    self._count(ctx, outcome)
+
     async def _single(self, job: Job, ctx: JobContext) -> list[HandlerResult]:
         assert self.handler is not None
         return [await self.handler(job, ctx)]
@@ -286,7 +305,7 @@ class Worker:
                     with contextlib.suppress(BaseException):
                         await task
             elif not task.done():
-                await _early_finish(self.store, contexts, self.stats)
+                await self._early_finish(contexts)
 
 
 def _outcomes(task: asyncio.Task[Any], n: int) -> list[HandlerResult | BaseException]:
@@ -300,16 +319,6 @@ def _outcomes(task: asyncio.Task[Any], n: int) -> list[HandlerResult | BaseExcep
         err = RuntimeError(f"batch handler returned {len(results)} results for {n} jobs")
         return [err for _ in range(n)]
     return results
-
-
-async def _early_finish(store: JobStore, contexts: Sequence[JobContext], stats: WorkerStats) -> None:
-    """In a batch, a job cancelled while the others go on is marked cancelled at once (its result is dropped)."""
-    for ctx in contexts:
-        if ctx.abort_reason is AbortReason.CANCELLED and not ctx.finished:
-            with log_context(job_id=ctx.job.id):
-                outcome = await shielded(finish_job(store, ctx, asyncio.CancelledError()))
-            if outcome:
-                stats.count(outcome)
 
 
 async def shielded(aw: Awaitable[T]) -> T:

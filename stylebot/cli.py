@@ -21,7 +21,7 @@ __all__ = ["build_parser", "main"]
 logger = logging.getLogger(__name__)
 
 # Sub-command modules under stylebot/_cli/, in the order `stylebot --help` lists them.
-COMMAND_MODULES = ["stylize", "weights", "bot", "run", "demo", "db", "queue"]
+COMMAND_MODULES = ["stylize", "weights", "bot", "engine", "run", "demo", "db", "queue"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,185 @@
+"""`stylebot engine`: the engine worker process — claims jobs, stylizes them, stores the results.
+
+    stylebot engine [--db URL] [--lease-seconds S] [--poll-interval S] [--burst] [--device D] [--weights W]
+                    [--batch-size N] [--worker-id ID]
+
+This module is the only place that reads settings for the worker: it migrates the database on start
+(`jobqueue.open_store(url, migrate=True)`), builds the engine handlers (`stylebot.engine_jobs`) and runs a
+`jobqueue.Worker`. SIGTERM/SIGINT stop claiming and give the running job `--shutdown-timeout` seconds before it is
+released back to the queue; a second signal releases it at once.
+
+Other long-running parts of the engine process run beside the worker: `build_services` returns a list of `Service`
+factories — `Callable[[], Awaitable[None]]` — that run in the same `asyncio.TaskGroup` as the worker. Today these are
+the delivery loop (`delivery.run_delivery`: progress and results to Discord; it returns at once without
+DISCORD_TOKEN) and the ops server (`/healthz`, `/metrics` on STYLEBOT_ENGINE_METRICS_PORT, 0 = off). They are
+cancelled together when the worker stops (signal, or the queue drained in `--burst` mode); a service that crashes
+stops the worker (its job is released) and the process exits with status 1. To add one, append its factory in
+`build_services`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from stylebot.settings import Settings
+
+__all__ = ["Service", "build_services", "register", "serve"]
+
+logger = logging.getLogger(__name__)
+
+Service = Callable[[], Awaitable[None]]
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("engine", help="run an engine worker (claims jobs, stylizes, stores results)")
+    p.add_argument("--db", metavar="URL", help="database URL (default: STYLEBOT_DATABASE_URL or the data dir's SQLite)")
+    p.add_argument("--lease-seconds", type=_positive, help="lease length (default STYLEBOT_LEASE_SECONDS)")
+    p.add_argument("--poll-interval", type=_positive, help="idle poll interval (default STYLEBOT_POLL_INTERVAL)")
+    p.add_argument("--burst", action="store_true", help="drain the queue, then exit once nothing is queued or running")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps (default STYLEBOT_DEVICE)")
+    p.add_argument("--weights", help="imagenet, random or a path (default STYLEBOT_WEIGHTS)")
+    p.add_argument(
+        "--batch-size", type=int, help="compatible jobs per batch (default STYLEBOT_BATCH_SIZE on GPU, 1 on CPU)"
+    )
+    p.add_argument("--worker-id", help="name in `queue stats` (default host-pid-random)")
+    p.add_argument("--shutdown-timeout", type=float, default=30.0, help="seconds a running job may finish on SIGTERM")
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    settings = settings.replace(
+        **{
+            k: v
+            for k, v in {
+                "database_url": args.db,
+                "lease_seconds": args.lease_seconds,
+                "poll_interval": args.poll_interval,
+                "device": args.device,
+                "weights": args.weights,
+            }.items()
+            if v is not None
+        }
+    )
+    return asyncio.run(_main(args, settings))
+
+
+async def _main(args: argparse.Namespace, settings: Settings) -> int:
+    import engine
+    import jobqueue
+    from stylebot.engine_jobs import EngineConfig, make_handlers
+
+    device = engine.resolve_device(settings.device)
+    batch_size = args.batch_size if args.batch_size is not None else (settings.batch_size if device != "cpu" else 1)
+    store = await jobqueue.open_store(settings.resolved_database_url, migrate=True)
+    try:
+        config = EngineConfig(weights=settings.weights, device=device, max_side=settings.max_size)
+        handler, batch_handler = make_handlers(store, config)
+        worker = jobqueue.Worker(
+            store,
+            handler,
+            batch_handler=batch_handler if batch_size > 1 else None,
+            batch_size=batch_size,
+            worker_id=args.worker_id,
+            lease_seconds=settings.lease_seconds,
+            poll_interval=settings.poll_interval,
+            burst=args.burst,
+            time_limit=settings.job_time_limit,
+            shutdown_timeout=args.shutdown_timeout,
+            device=device,
+        )
+        services = build_services(store, settings, worker)
+        try:
+            stats = await serve(worker, services)
+        except ExceptionGroup as group:
+            for exc in group.exceptions:
+                logger.error("engine service crashed: %s", exc, exc_info=exc)
+            return 1
+    finally:
+        await store.close()
+    sys.stdout.write(
+        f"worker {worker.worker_id}: {stats.succeeded} succeeded, {stats.failed} failed, {stats.retried} retried, "
+        f"{stats.cancelled} cancelled, {stats.released} released\n"
+    )
+    return 0
+
+
+def build_services(store: Any, settings: Settings, worker: Any) -> list[Service]:
+    """Long-running services that share the engine process with the worker (see the module docstring)."""
+    from delivery import run_delivery
+
+    async def delivery() -> None:
+        await run_delivery(store, token=settings.discord_token, api_base=settings.discord_api_base)
+
+    services: list[Service] = [delivery]
+    if settings.engine_metrics_port:
+        services.append(_ops_service(store, settings, worker))
+    return services
+
+
+def _ops_service(store: Any, settings: Settings, worker: Any) -> Service:
+    """`/healthz` and `/metrics` for this engine; job outcomes are counted through the worker's `on_finished`."""
+    from stylebot.ops import EngineMetrics, OpsServer
+
+    async def health() -> dict[str, Any]:
+        await store.is_paused()  # the database answers
+        return {"status": "ok", "worker": worker.worker_id, "device": worker.device, "jobs": worker.stats.claimed}
+
+    ops = OpsServer(
+        role="engine", host=settings.metrics_host, port=settings.engine_metrics_port, health=health, stats=store.stats
+    )
+    metrics = EngineMetrics(ops.registry)
+    worker.on_finished = lambda job, outcome, seconds: metrics.job_finished(outcome, seconds)
+
+    async def serve_ops() -> None:
+        try:
+            await ops.start()
+        except OSError as exc:
+            logger.warning("cannot serve /metrics on %s:%d (%s); running without", ops.host, ops.port, exc.strerror)
+            return
+        try:
+            await asyncio.Event().wait()  # until the worker stops and cancels us
+        finally:
+            await ops.stop()
+
+    return serve_ops
+
+
+async def serve(worker: Any, services: list[Service]) -> Any:
+    """Run the worker and `services` together until the worker stops; SIGTERM/SIGINT stop the worker gracefully."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+
+    def on_signal(sig: signal.Signals) -> None:
+        logger.info("received %s: stopping (a second signal releases the running job at once)", sig.name)
+        worker.stop(now=worker_stopping[0])
+        worker_stopping[0] = True
+
+    worker_stopping = [False]
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(service(), name=f"service-{n}") for n, service in enumerate(services)]
+            stats = await worker.run()
+            for task in tasks:
+                task.cancel()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    return stats
