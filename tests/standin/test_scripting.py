@@ -136,7 +136,7 @@ async def test_heartbeats_are_acknowledged_without_reconnects() -> None:
         with patch_discord(s.api_base, s.gateway_url):
             async with running_bot(World(s, scene.guild, scene.member, scene.admin)) as bot:
                 await asyncio.sleep(0.2)  # several heartbeat intervals must pass; nothing to wait on instead
-                assert bot.latency < 1.0
+                assert bot.latency != float("inf")  # at least one HEARTBEAT_ACK arrived
                 assert (await bot.application_info()).owner.id == s.owner_id
         assert (s.gateway.identifies, s.gateway.resumes) == (1, 0)
         assert scene.env()["STYLEBOT_ATTACHMENT_HOSTS"] == "127.0.0.1"
