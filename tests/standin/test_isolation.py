@@ -26,3 +26,13 @@ def test_request_paths_shown_in_messages_hide_tokens() -> None:
     assert record.safe_path == "/webhooks/123/<token>/messages/@original"
     callback = RequestRecord("POST", "/interactions/9/tok/callback", 204, {})
     assert callback.safe_path == "/interactions/9/<token>/callback"
+
+
+def test_public_names_resolve_and_private_modules_stay_private() -> None:
+    import standin
+
+    assert sorted(standin.__all__) == sorted(set(standin.__all__))
+    for name in standin.__all__:
+        assert getattr(standin, name) is not None
+    public = {n for n in vars(standin) if not n.startswith("_")} - {"errors", "annotations"}
+    assert public <= set(standin.__all__), public - set(standin.__all__)
