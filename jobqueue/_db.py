@@ -131,8 +131,11 @@ class SqliteDatabase(Database):
 
     def _on_connect(self, dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (`_run`, or the `begin` hook)
+        # set-up may wait for other processes (opening a WAL file, switching to WAL): `open_store` runs it in a thread
+        dbapi_conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        if dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            dbapi_conn.execute("PRAGMA journal_mode=WAL").fetchall()  # (persists in the file; migrations set it)
         for pragma in (
-            "PRAGMA journal_mode=WAL",
             f"PRAGMA synchronous={self._synchronous}",
             "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=0",  # never block the event loop; `_run_patiently` waits in the thread

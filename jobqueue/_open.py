@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -26,4 +27,5 @@ async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | 
     if migrate:
         await upgrade(url)
     await check_schema(url)
-    return SqlJobStore(create_database(url), options)
+    db = await asyncio.to_thread(create_database, url)  # SQLite: connecting may wait for another process's lock
+    return SqlJobStore(db, options)
