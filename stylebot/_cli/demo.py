@@ -210,7 +210,7 @@ async def _watch(scene: Any, children: Children) -> Any:
                 return m
             line = next((x for x in m.text().splitlines() if "%" in x or "Step" in x or "step" in x), "")
             if line and line != last:
-                sys.stderr.write(f"  {line.strip()[:100]}\n")
+                sys.stderr.write(f"  {line.replace('*', '').strip()[:100]}\n")
                 last = line
         for name, proc in children.procs.items():
             if proc.returncode is not None:
