@@ -1,0 +1,48 @@
+"""Request options → engine parameters under a server's policy; the buttons' derived parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import BotConfig
+from bot._params import Options, build_params, derive_params
+from bot._policy import Policy
+from bot.errors import PresetNotAllowed
+from jobqueue import GuildSettings
+
+
+def _policy(**guild: object) -> Policy:
+    return Policy.build(BotConfig(max_size=512), GuildSettings(guild_id=1, **guild))  # type: ignore[arg-type]
+
+
+def test_size_is_clamped_to_the_stricter_of_the_bot_and_server_caps_with_a_note() -> None:
+    params, notes = build_params(Options(size=900), default_size=256, policy=_policy(max_size=300))
+    assert params["size"] == 300 and notes == ["Size 900 px is above the limit here; using 300 px."]
+    params, notes = build_params(Options(size=900), default_size=256, policy=_policy())
+    assert params["size"] == 512 and notes
+
+
+def test_default_size_and_step_cap_and_random_seed() -> None:
+    params, notes = build_params(Options(), default_size=256, policy=_policy(max_steps=40))
+    assert params["size"] == 256 and params["steps"] == 40 and notes == []
+    seeds = {build_params(Options(), default_size=256, policy=_policy())[0]["seed"] for _ in range(5)}
+    assert len(seeds) > 1
+    assert build_params(Options(seed=9), default_size=256, policy=_policy())[0]["seed"] == 9
+
+
+def test_a_preset_the_server_turned_off_is_refused() -> None:
+    with pytest.raises(PresetNotAllowed) as info:
+        build_params(Options(preset="seed"), default_size=256, policy=_policy(allowed_presets=("fast",)))
+    assert info.value.allowed == ("fast",)
+
+
+def test_stronger_weaker_and_reroll_derive_from_the_parent() -> None:
+    parent = {"preset": "fast", "size": 256, "strength": 1.0, "seed": 5, "notes": ["old note"]}
+    policy = _policy()
+    assert derive_params(parent, "stronger", policy)["strength"] == 1.5
+    assert derive_params(parent, "weaker", policy)["strength"] == pytest.approx(1 / 1.5)
+    reroll = derive_params(parent, "reroll", policy)
+    assert reroll["strength"] == 1.0 and "notes" not in reroll
+    assert any(derive_params(parent, "reroll", policy)["seed"] != 5 for _ in range(3))
+    assert derive_params({**parent, "strength": 9.0}, "stronger", policy)["strength"] == 10.0  # capped
+    assert derive_params(parent, "reroll", _policy(max_size=128))["size"] == 128  # today's cap applies
