@@ -9,6 +9,7 @@
         ├── JobNotVisible(job_id)              no such job in the caller's reach
         ├── PresetNotAllowed(preset, allowed)  this server allows only some presets
         ├── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
+        └── ButtonOutdated(custom_id)          a button from an older custom-id scheme
         └── InvalidOption(option, reason)      a typed option value cannot be used (e.g. a duration)
 
 Only `bot/exts/errors/` turns these (and any other exception) into text a member reads.
@@ -24,6 +25,7 @@ from stylebot.errors import StylebotError
 __all__ = [
     "AttachmentRejected",
     "BotError",
+    "ButtonOutdated",
     "CooldownActive",
     "InvalidOption",
     "JobNotVisible",
@@ -104,3 +106,11 @@ class InvalidOption(BotError):
         self.option = option
         self.reason = reason  # one line that says what to write instead
         super().__init__(f"option {option}: {reason}")
+
+
+class ButtonOutdated(BotError):
+    """A button made by an older version of the bot, whose custom id no longer parses."""
+
+    def __init__(self, custom_id: str) -> None:
+        self.custom_id = custom_id
+        super().__init__(f"outdated button {custom_id[:40]!r}")

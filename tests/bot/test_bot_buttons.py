@@ -42,3 +42,17 @@ async def test_cancelling_a_finished_job_says_why_not(world: World, bot: Stylebo
     await world.store.cancel(job_id)
     click = await s.click(status, f"sb1:job:{job_id}:cancel", user=world.member)
     assert f"Job #{job_id} is cancelled, so it can't be cancelled" in await reply_text(s, click)
+
+
+async def test_a_button_from_an_older_scheme_gets_an_answer_instead_of_failing(world: World, bot: Stylebot) -> None:
+    import discord
+
+    channel = bot.get_channel(world.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View()
+    view.add_item(discord.ui.Button(label="Re-roll", custom_id="sb0:job:1:reroll"))
+    view.stop()
+    sent = await channel.send("an old result", view=view)
+    click = await world.standin.click(sent.id, "sb0:job:1:reroll", user=world.member)
+    assert "older version of the bot" in await reply_text(world.standin, click)
+    assert click.callback is not None and click.callback.ephemeral

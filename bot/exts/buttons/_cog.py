@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import discord
+from delivery import custom_ids
 from delivery.custom_ids import TEMPLATES, JobAction, job_button_id
 from discord.ext import commands
 from jobqueue import BlobNotFound, Job, JobState, NewJob
@@ -20,7 +21,7 @@ from bot._params import derive_params
 from bot._policy import check_cooldown, load_policy
 from bot._submit import submit
 from bot.checks import can_manage_job
-from bot.errors import NotAllowed, SourceImagesGone
+from bot.errors import ButtonOutdated, NotAllowed, SourceImagesGone
 
 __all__ = ["Buttons", "JobButton"]
 
@@ -60,6 +61,15 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.comp
 class Buttons(commands.Cog):
     def __init__(self, bot: Stylebot) -> None:
         self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Stylebot]) -> None:
+        """A click on one of our buttons whose custom id no longer parses gets an answer, not "interaction failed"."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if custom_id.startswith("sb") and ":" in custom_id and custom_ids.parse(custom_id) is None:
+            self.bot.dispatch("component_error", interaction, ButtonOutdated(custom_id))
 
     async def press(self, interaction: discord.Interaction[Stylebot], job_id: int, action: JobAction) -> None:
         job = await self.bot.store.get(job_id)

@@ -27,6 +27,7 @@ from jobqueue import (
 
 from bot.errors import (
     AttachmentRejected,
+    ButtonOutdated,
     CooldownActive,
     InvalidOption,
     JobNotVisible,
@@ -112,6 +113,7 @@ _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (JobNotFound, lambda e: f"There is no job #{e.job_id}."),
     (SourceImagesGone, lambda e: f"The images of job #{e.job_id} are no longer stored; run /stylize again."),
     (BlobNotFound, lambda e: "Those images are no longer stored; run /stylize again."),
+    (ButtonOutdated, lambda e: "This button is from an older version of the bot and no longer works; use /stylize."),
     (InvalidTransition, _transition),
     (DatabaseUnavailable, lambda e: "The bot's queue is unreachable right now; try again in a minute."),
     (app_commands.NoPrivateMessage, lambda e: "This command only works in a server."),
