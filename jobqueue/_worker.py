@@ -142,8 +142,7 @@ class Worker:
                 await self._loop()
             finally:
                 housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                await asyncio.wait({housekeeping})  # never swallows a cancellation of this task
                 await shielded(self._guarded(self.store.unregister_worker(self.worker_id)))
             logger.info("worker %s stopped: %s", self.worker_id, self.stats)
         return self.stats
@@ -272,8 +271,7 @@ class Worker:
             await self._watch(task, contexts, keeper)
         except asyncio.CancelledError:
             task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+            await asyncio.wait({task}, timeout=self.abort_grace)
             raise
         return _outcomes(task, len(jobs))
 
@@ -291,25 +289,35 @@ class Worker:
         return [await self.handler(job, ctx)]
 
     async def _watch(self, task: asyncio.Task[Any], contexts: list[JobContext], keeper: LeaseKeeper) -> None:
+        """Wait for the handler; act on aborts as the lease keeper reports them (clear, then look, then wait)."""
         while not task.done():
             keeper.changed.clear()
-            changed = asyncio.ensure_future(keeper.changed.wait())
-            await asyncio.wait({task, changed}, return_when=asyncio.FIRST_COMPLETED)
-            changed.cancel()
-            if not task.done() and all(ctx.should_abort() for ctx in contexts):
-                # Every job of this claim should stop: give the handler a moment to notice, then cancel it.
-                done, _ = await asyncio.wait({task}, timeout=self.abort_grace)
-                if not done:
-                    logger.warning("handler ignored the abort for %.1f s; cancelling it", self.abort_grace)
-                    task.cancel()
-                    with contextlib.suppress(BaseException):
-                        await task
-            elif not task.done():
+            if all(ctx.should_abort() for ctx in contexts):
+                await self._stop_handler(task)
+                return
+            if any(ctx.abort_reason is AbortReason.CANCELLED and not ctx.finished for ctx in contexts):
                 await self._early_finish(contexts)
+                continue
+            changed = asyncio.ensure_future(keeper.changed.wait())
+            try:
+                await asyncio.wait({task, changed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                changed.cancel()
+
+    async def _stop_handler(self, task: asyncio.Task[Any]) -> None:
+        """Every job of this claim should stop: give the handler a moment to notice, then cancel it."""
+        done, _ = await asyncio.wait({task}, timeout=self.abort_grace)
+        if done:
+            return
+        logger.warning("handler ignored the abort for %.1f s; cancelling it", self.abort_grace)
+        task.cancel()
+        await asyncio.wait({task}, timeout=self.abort_grace)
+        if not task.done():  # it even swallows cancellation: leave it behind, the abort reason decides the write
+            logger.error("handler task %s does not stop; abandoning it", task.get_name())
 
 
 def _outcomes(task: asyncio.Task[Any], n: int) -> list[HandlerResult | BaseException]:
-    if task.cancelled():
+    if not task.done() or task.cancelled():
         return [asyncio.CancelledError() for _ in range(n)]
     exc = task.exception()
     if exc is not None:

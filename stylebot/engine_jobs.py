@@ -148,7 +148,6 @@ class _ProgressRelay:
             raise _translate(exc) from exc
         finally:
             forwarder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await forwarder
+            await asyncio.wait({forwarder})
         await self._flush()
         return out
