@@ -52,7 +52,7 @@ async def submit(store: JobStore, target: DeliveryTarget | None = None, **params
         style_shas=(style,),
         params={"preset": "fast", "size": 64, "strength": 1.0, "seed": 7, **params},
         guild_id=GUILD_ID,
-        channel_id=CHANNEL_ID,
+        channel_id=target.channel_id if target and target.channel_id else CHANNEL_ID,  # one column in SQL
         target=target or interaction_target(),
     )
     return await store.enqueue(new)
