@@ -88,7 +88,9 @@ class Database:
     dialect: str
     url: str
 
-    async def write(self, fn: Callable[[Tx], T]) -> T:
+    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
+        """Run `fn` as a write. `atomic=False` declares that `fn` needs no transaction around its statements
+        (one statement, or idempotent ones): PostgreSQL then runs it in autocommit; SQLite always uses one."""
         raise NotImplementedError
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
@@ -197,7 +199,7 @@ class SqliteDatabase(Database):
             except (exc.OperationalError, sqlite3.OperationalError) as err:
                 raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
 
-    async def write(self, fn: Callable[[Tx], T]) -> T:
+    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
         return await self._unit(fn, "BEGIN IMMEDIATE")
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
@@ -215,22 +217,28 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: URL) -> None:
         self.url = url.render_as_string(hide_password=False)
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=False)
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=5, max_overflow=10, pool_pre_ping=False, connect_args={"timeout": 15}
+        )
+        # Units that are one statement (or several that need no common snapshot, like an idempotent blob insert
+        # followed by a guarded update) run in autocommit: one round trip each instead of BEGIN … COMMIT around it.
+        self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def _unit(self, fn: Callable[[Tx], T]) -> T:
+    async def _unit(self, fn: Callable[[Tx], T], engine: AsyncEngine, atomic: bool) -> T:
         try:
-            async with self.engine.connect() as conn, conn.begin():
-                return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn)))
+            async with engine.connect() as conn:
+                if not atomic:
+                    return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn)))
+                async with conn.begin():
+                    return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn)))
         except (exc.InterfaceError, exc.OperationalError, OSError) as err:
-            if isinstance(err, exc.DBAPIError) and err.connection_invalidated is False and err.orig is None:
-                raise
-            raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", err) or err)) from err
+            raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
 
-    async def write(self, fn: Callable[[Tx], T]) -> T:
-        return await self._unit(fn)
+    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
+        return await self._unit(fn, self.engine if atomic else self.autocommit, atomic)
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
-        return await self._unit(fn)
+        return await self._unit(fn, self.autocommit, False)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -42,6 +42,7 @@ class MemoryStoreBase:
         self._lock = asyncio.Lock()
         self._jobs: dict[int, Job] = {}
         self._rank: dict[int, int] = {}
+        self._deadline: dict[int, datetime] = {}  # running jobs' time limits (job's own, else the claimer's)
         self._blobs: dict[str, tuple[bytes, datetime]] = {}
         self._workers: dict[str, WorkerInfo] = {}
         self._guilds: dict[int, GuildSettings] = {}
@@ -130,9 +131,7 @@ class MemoryStoreBase:
                 batch_key=new.batch_key,
                 parent_job_id=new.parent_job_id,
                 created_at=self._now(),
-                time_limit_seconds=new.time_limit_seconds
-                if new.time_limit_seconds is not None
-                else self.options.job_time_limit,
+                time_limit_seconds=new.time_limit_seconds,
             )
             self._rank[job.id] = self._fair_rank(new.user_id)
             self._next_id += 1

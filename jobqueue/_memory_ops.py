@@ -37,6 +37,12 @@ class InMemoryJobStore(MemoryStoreBase):
             ready = sorted((j for j in self._jobs.values() if self._claimable(j, now, batch_key)), key=self._order)
             token = new_lease_token()
             expires = now + timedelta(seconds=lease_seconds)
+            for job in ready[:limit]:
+                seconds = job.time_limit_seconds if job.time_limit_seconds is not None else self.options.job_time_limit
+                if seconds is not None:
+                    self._deadline[job.id] = now + timedelta(seconds=seconds)
+                else:
+                    self._deadline.pop(job.id, None)
             return [
                 self._set(
                     job,
@@ -108,8 +114,9 @@ class InMemoryJobStore(MemoryStoreBase):
             for job in list(self._jobs.values()):
                 if job.state != _R:
                     continue
-                limit = job.time_limit_seconds
-                if limit is not None and job.started_at and job.started_at + timedelta(seconds=limit) < now:
+                deadline = self._deadline.get(job.id)
+                if deadline is not None and job.started_at is not None and deadline < now:
+                    limit = (deadline - job.started_at).total_seconds()
                     msg = f"time limit of {limit:g} s exceeded (worker {job.lease_owner})"
                     self._set(job, state=JobState.FAILED, error=msg, finished_at=now, **_NO_LEASE)
                 elif job.lease_expires_at is not None and job.lease_expires_at < now:

@@ -127,7 +127,7 @@ def job_from_row(row: Sequence[Any]) -> Job:
     )
 
 
-def new_job_values(new: NewJob, *, now: float, time_limit: float | None) -> dict[str, Any]:
+def new_job_values(new: NewJob, *, now: float) -> dict[str, Any]:
     """Column values of a freshly enqueued job (everything except `id` and `fair_rank`)."""
     t = new.target
     return {
@@ -152,7 +152,7 @@ def new_job_values(new: NewJob, *, now: float, time_limit: float | None) -> dict
         "idempotency_key": new.idempotency_key,
         "batch_key": new.batch_key,
         "parent_job_id": new.parent_job_id,
-        "time_limit_seconds": new.time_limit_seconds if new.time_limit_seconds is not None else time_limit,
+        "time_limit_seconds": new.time_limit_seconds,
         "cancel_requested": False,
         "result_meta": "{}",
         "created_at": now,

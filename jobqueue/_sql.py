@@ -11,7 +11,6 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
-    case,
     exists,
     func,
     literal_column,
@@ -122,7 +121,8 @@ def claim_statement(dialect: str, *, batch: bool) -> Update:
         heartbeat_at=now,
         started_at=now,
         finished_at=None,
-        deadline_at=case((c.time_limit_seconds.is_(None), None), else_=now + c.time_limit_seconds),
+        # the job's own limit, else the claiming worker's default; NULL (no limit) when neither is set
+        deadline_at=now + func.coalesce(c.time_limit_seconds, bindparam("default_limit", type_=Double)),
         progress_step=None,
         progress_total=None,
         progress_loss=None,

@@ -53,11 +53,12 @@ class SqlJobStore(SqlStoreBase):
             return []
         now = self._now()
         params: dict[str, Any] = {"now": now, "expires": now + lease_seconds, "limit": limit}
+        params["default_limit"] = self.options.job_time_limit
         params |= {"worker": worker_id, "new_lease": new_lease_token()}
         if batch_key is not None:
             params["want_batch"] = batch_key
         stmt = CLAIM[(self.dialect, batch_key is not None)]
-        rows = await self.db.write(lambda tx: tx.fast(stmt, params))
+        rows = await self.db.write(lambda tx: tx.fast(stmt, params), atomic=False)
         return [job_from_row(r) for r in sorted(rows, key=_order)]
 
     async def heartbeat(self, job: Job, *, lease_seconds: float, progress: JobProgress | None = None) -> bool:
@@ -73,7 +74,7 @@ class SqlJobStore(SqlStoreBase):
             stmt = HEARTBEAT_PROGRESS
             params |= {"step": progress.step, "total": progress.total, "loss": progress.loss}
             params["preview_sha"] = progress.preview_sha
-        rows = await self.db.write(lambda tx: tx.fast(stmt, params))
+        rows = await self.db.write(lambda tx: tx.fast(stmt, params), atomic=False)
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
         return bool(rows[0][0])
@@ -88,7 +89,9 @@ class SqlJobStore(SqlStoreBase):
 
     async def complete(self, job: Job, *, result: bytes, meta: dict[str, Any]) -> Job:
         now, meta_json = self._now(), json.dumps(meta, separators=(",", ":"))
-        return job_from_row(await self.db.write(lambda tx: self._complete(tx, job, bytes(result), meta_json, now)))
+        # the blob insert is idempotent and an orphan (lease lost) is collected by gc: no transaction needed
+        row = await self.db.write(lambda tx: self._complete(tx, job, bytes(result), meta_json, now), atomic=False)
+        return job_from_row(row)
 
     def _guarded(self, tx: Tx, job: Job, **values: Any) -> Job:
         stmt = (
@@ -130,7 +133,8 @@ class SqlJobStore(SqlStoreBase):
     def _reap(self, tx: Tx, now: float) -> int:
         running = state_is("running")
         n = 0
-        late = select(c.id, c.lease_token, c.lease_owner, c.time_limit_seconds).where(running, c.deadline_at < now)
+        limit_col = c.deadline_at - c.started_at
+        late = select(c.id, c.lease_token, c.lease_owner, limit_col).where(running, c.deadline_at < now)
         for jid, token, owner, limit in tx.conn.execute(late).all():
             msg = f"time limit of {limit:g} s exceeded (worker {owner})"
             n += self._reap_update(tx, jid, token, state="failed", error=msg, finished_at=now)

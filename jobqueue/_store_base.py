@@ -111,7 +111,7 @@ class SqlStoreBase:
 
     async def put_blob(self, data: bytes, content_type: str = "image/png") -> str:
         data, now = bytes(data), self._now()
-        return await self.db.write(lambda tx: self._put_blob(tx, data, content_type, now))
+        return await self.db.write(lambda tx: self._put_blob(tx, data, content_type, now), atomic=False)
 
     async def get_blob(self, sha: str) -> bytes:
         row = await self.db.read(lambda tx: tx.conn.execute(select(BLOBS.c.data).where(BLOBS.c.sha == sha)).first())
@@ -143,7 +143,7 @@ class SqlStoreBase:
                 return job_from_row(rows[0])
         if limits is not None:
             self._check_limits(tx, new, limits)
-        values = new_job_values(new, now=now, time_limit=self.options.job_time_limit)
+        values = new_job_values(new, now=now)
         values["rank_user"] = new.user_id
         [(job_id,)] = tx.fast(INSERT_JOB[self.dialect], values)
         return new_job(job_id, new, values)
@@ -151,7 +151,8 @@ class SqlStoreBase:
     async def enqueue(self, new: NewJob, *, limits: EnqueueLimits | None = None) -> Job:
         now = self._now()
         try:
-            return await self.db.write(lambda tx: self._enqueue(tx, new, limits, now))
+            # without limits to count it is one INSERT (idempotency is the unique key's job): no transaction needed
+            return await self.db.write(lambda tx: self._enqueue(tx, new, limits, now), atomic=limits is not None)
         except exc.IntegrityError:
             if new.idempotency_key is None:
                 raise

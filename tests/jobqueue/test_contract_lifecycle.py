@@ -240,3 +240,19 @@ async def test_claim_limit_and_batch_key(store: JobStore) -> None:
     assert len({j.lease_token for j in got}) >= 1
     [other] = await store.claim("w1", lease_seconds=30, limit=5)
     assert other.batch_key == "slow:512"
+
+
+async def test_the_claimers_default_time_limit_applies_to_jobs_without_their_own(
+    store: JobStore, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    store.options = replace(store.options, job_time_limit=30)  # type: ignore[attr-defined]
+    await submit(store)
+    [job] = await store.claim("w1", lease_seconds=100)
+    clock.advance(29)
+    assert await store.reap_expired() == 0
+    clock.advance(2)
+    assert await store.reap_expired() == 1
+    failed = await store.get(job.id)
+    assert failed.state is JobState.FAILED and "time limit of 30 s" in (failed.error or "")
