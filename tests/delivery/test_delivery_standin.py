@@ -262,3 +262,21 @@ async def test_login_retries_network_errors_and_refuses_a_bad_token(world: World
     s.revoke_token()
     with pytest.raises(PermanentDeliveryError, match="DISCORD_TOKEN was rejected"):
         await login_client(s.token, delay=0.01)
+
+
+async def test_cancelled_job_after_token_death_edits_quietly(world: World, rest_client: discord.Client) -> None:
+    s, store = world.standin, InMemoryJobStore()
+    status = await rest_client.get_partial_messageable(world.channel_id).send("queued")
+    target = DeliveryTarget(
+        kind=TargetKind.INTERACTION,
+        application_id=s.application_id,
+        interaction_token="dead",
+        token_created_at=datetime.now(UTC) - timedelta(hours=1),
+        channel_id=world.channel_id,
+        status_message_id=status.id,
+    )
+    job = await submit(store, target)
+    await store.cancel(job.id)
+    assert await _loop(store, rest_client).run_once() == 1
+    assert [m.id for m in s.channel_messages(world.channel_id)] == [status.id]  # no new message for a cancel
+    assert s.message(status.id).embeds[0]["title"] == "Cancelled" and s.message(status.id).custom_ids == []
