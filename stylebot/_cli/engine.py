@@ -3,10 +3,11 @@
     stylebot engine [--db URL] [--lease-seconds S] [--poll-interval S] [--burst] [--device D] [--weights W]
                     [--batch-size N] [--worker-id ID]
 
-This module is the only place that reads settings for the worker: it migrates the database on start
-(`jobqueue.open_store(url, migrate=True)`), builds the engine handlers (`stylebot.engine_jobs`) and runs a
-`jobqueue.Worker`. SIGTERM/SIGINT stop claiming and give the running job `--shutdown-timeout` seconds before it is
-released back to the queue; a second signal releases it at once.
+This module is the only place that reads settings for the worker: it checks that the VGG19 weights load (an
+engine without them exits 2 with the reason), migrates the database (`jobqueue.open_store(url, migrate=True)`),
+builds the engine handlers (`stylebot.engine_jobs`) and runs a `jobqueue.Worker`. SIGTERM/SIGINT stop claiming
+and give the running job `--shutdown-timeout` seconds before it is released back to the queue; a second signal
+releases it at once.
 
 Other long-running parts of the engine process run beside the worker: `build_services` returns a list of `Service`
 factories — `Callable[[], Awaitable[None]]` — that run in the same `asyncio.TaskGroup` as the worker. Today these are
@@ -82,9 +83,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     import engine
     import jobqueue
+    from engine._weights import load_weights
     from stylebot.engine_jobs import EngineConfig, make_handlers
 
     device = engine.resolve_device(settings.device)
+    # Fail at start, with the reason, rather than burn every job's attempts on missing weights.
+    await asyncio.to_thread(load_weights, settings.weights)
     batch_size = args.batch_size if args.batch_size is not None else (settings.batch_size if device != "cpu" else 1)
     store = await jobqueue.open_store(settings.resolved_database_url, migrate=True)
     try:

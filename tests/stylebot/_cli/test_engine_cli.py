@@ -30,3 +30,12 @@ def test_an_unusable_database_exits_2_with_one_line(tmp_path: Path, capsys: pyte
     assert main(["engine", "--db", url, "--burst", "--device", "cpu"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and "database" in err[-1]
+
+
+def test_missing_weights_stop_the_engine_at_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stylebot.db'}"
+    missing = tmp_path / "no-such-vgg19.pth"
+    assert main(["engine", "--db", url, "--burst", "--device", "cpu", "--weights", str(missing)]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "no-such-vgg19.pth" in last
+    assert not (tmp_path / "stylebot.db").exists()  # nothing was touched
