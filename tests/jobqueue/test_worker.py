@@ -1,7 +1,7 @@
-"""The real `Worker` loop, in burst mode, against the in-memory store and SQLite, with tiny fake handlers.
+"""The real `Worker` loop, mostly in burst mode, with tiny fake handlers, on every store: in-memory, SQLite, PostgreSQL.
 
-The store here runs on the real clock (leases, backoff and time limits are real, but tiny), unlike the contract
-suite's fake clock: the worker's heartbeats and polls are real timers.
+The store runs on the real clock (leases, backoff and time limits are real, but tiny), unlike the contract suite's
+fake clock: the worker's heartbeats and polls are real timers.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from jobqueue.testing import InMemoryJobStore
 
 FAST = {"poll_interval": 0.02, "lease_seconds": 1.0, "heartbeat_interval": 0.05, "abort_grace": 0.3}
 OPTIONS = StoreOptions(retry_backoff_base=0.02, retry_backoff_max=0.1)
-STORE_KINDS = ["memory", "sqlite"]
+STORE_KINDS = ["memory", "sqlite", "postgres"]  # postgres: a throwaway cluster (tests/pg.py), skipped without binaries
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -38,13 +38,10 @@ async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[
     if request.param == "memory":
         yield InMemoryJobStore(OPTIONS)
         return
-    from jobqueue import open_store
+    from tests.jobqueue.sqlstores import make_sql_store
 
-    sql_store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}", migrate=True, options=OPTIONS)
-    try:
+    async with make_sql_store(request, request.param, tmp_path, OPTIONS) as sql_store:
         yield sql_store
-    finally:
-        await sql_store.close()
 
 
 async def submit(store: JobStore, n: int = 1, *, user_id: int = 1, **kw: Any) -> list[Job]:
