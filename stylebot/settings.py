@@ -57,7 +57,9 @@ class Settings:
         default=None,
     )
     retention_days: float = _env(
-        "STYLEBOT_RETENTION_DAYS", "Days to keep finished jobs' images and results (re-rolls need them).", default=14.0
+        "STYLEBOT_RETENTION_DAYS",
+        "Days to keep finished jobs' images and results (re-rolls need them); each engine prunes hourly, 0 = keep all.",
+        default=14.0,
     )
     # Engine
     weights: str = _env(

@@ -1,8 +1,9 @@
-"""`stylebot db upgrade` and `stylebot db backup FILE`: schema migrations and an online SQLite backup.
+"""`stylebot db upgrade|backup|prune`: schema migrations, an online SQLite backup and retention by hand.
 
 `upgrade` applies the Alembic migrations in `migrations/` under the same cross-process lock that `stylebot bot` and
 `stylebot engine` take at start-up. `backup` copies a live SQLite database with SQLite's online backup API (safe
-while the bot and engines run); for PostgreSQL it points at `pg_dump`.
+while the bot and engines run); for PostgreSQL it points at `pg_dump`. `prune` deletes stored images and results
+older than `--older-than` days (default STYLEBOT_RETENTION_DAYS), as every engine does hourly (stylebot.retention).
 """
 
 from __future__ import annotations
@@ -40,6 +41,26 @@ def register(subparsers: Any) -> None:
     backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     add_db_argument(backup)
     backup.set_defaults(func=run_backup)
+    prune = sub.add_parser("prune", help="delete stored images and results older than the retention age now")
+    prune.add_argument(
+        "--older-than",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="age in days (default STYLEBOT_RETENTION_DAYS; 0 = everything no queued, recent or undelivered job needs)",
+    )
+    add_db_argument(prune)
+    prune.set_defaults(func=run_prune)
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more days")
+    return value
 
 
 def _url(args: argparse.Namespace, settings: Settings) -> str:
@@ -88,4 +109,24 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     except (sqlite3.Error, OSError) as exc:
         raise UsageError(f"backup of {source} to {target} failed: {exc}") from exc
     sys.stdout.write(f"backed up {source} to {target} ({target.stat().st_size} bytes)\n")
+    return 0
+
+
+def run_prune(args: argparse.Namespace, settings: Settings) -> int:
+    import jobqueue
+    from stylebot.retention import prune_once
+
+    days = settings.retention_days if args.older_than is None else args.older_than
+    if days < 0:
+        raise UsageError(f"STYLEBOT_RETENTION_DAYS={days:g} must be 0 or more")
+
+    async def go() -> int:
+        store = await jobqueue.open_store(_url(args, settings), migrate=False)
+        try:
+            return await prune_once(store, retention_days=days)
+        finally:
+            await store.close()
+
+    removed = asyncio.run(go())
+    sys.stdout.write(f"pruned {removed} stored images/results older than {days:g} days\n")
     return 0
