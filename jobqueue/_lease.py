@@ -8,7 +8,6 @@ returns the cancel flag. It also aborts jobs that ran past their time limit or o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -53,10 +52,9 @@ class LeaseKeeper:
         if self._task is None:
             return
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        if (current := asyncio.current_task()) is not None and current.cancelling():
-            raise asyncio.CancelledError
+        await asyncio.wait({self._task})  # unlike awaiting the task, never swallows our own cancellation
+        if not self._task.cancelled() and (exc := self._task.exception()) is not None:
+            logger.error("lease keeper crashed; leases were not renewed", exc_info=exc)
 
     def abort_all(self, reason: AbortReason) -> None:
         for ctx in self._contexts:

@@ -90,7 +90,11 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     # Fail at start, with the reason, rather than burn every job's attempts on missing weights.
     await asyncio.to_thread(load_weights, settings.weights)
     batch_size = args.batch_size if args.batch_size is not None else (settings.batch_size if device != "cpu" else 1)
-    store = await jobqueue.open_store(settings.resolved_database_url, migrate=True)
+    # The worker stops a job at STYLEBOT_JOB_TIME_LIMIT itself; the store's reaper is the backstop for a job whose
+    # worker keeps heartbeating but never finishes (it fails such a job a little later, so the worker goes first).
+    backstop = settings.job_time_limit + 2 * settings.lease_seconds
+    options = jobqueue.StoreOptions(job_time_limit=backstop)
+    store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, options=options)
     try:
         config = EngineConfig(weights=settings.weights, device=device, max_side=settings.max_size)
         handler, batch_handler = make_handlers(store, config)
