@@ -117,7 +117,11 @@ class Worker:
         logger.info("worker %s stopping (running jobs get %.0f s)", self.worker_id, grace)
 
     async def run_until_idle(self) -> WorkerStats:
-        """Burst mode: process jobs until none is queued or running anywhere, then return the stats."""
+        """Burst mode: process jobs until none is queued or running anywhere, then return the stats.
+
+        It waits for jobs in retry backoff and for the leases of dead workers to run out; a paused queue (or guild)
+        with queued jobs keeps it waiting until resumed.
+        """
         self.burst = True
         return await self.run()
 

@@ -361,3 +361,17 @@ def test_abort_reasons_keep_the_first_one() -> None:
     ctx.abort(AbortReason.CANCELLED)
     ctx.abort(AbortReason.SHUTDOWN)
     assert ctx.should_abort() and ctx.abort_reason is AbortReason.CANCELLED
+
+
+async def test_on_finished_hears_every_outcome(store: JobStore) -> None:
+    heard: list[tuple[int, str]] = []
+
+    async def mixed(job: Job, ctx: JobContext) -> HandlerResult:
+        if job.params["n"] == 1:
+            raise PermanentError("bad input")
+        return HandlerResult(result=b"ok")
+
+    jobs = await submit(store, 2)
+    worker = Worker(store, mixed, on_finished=lambda job, outcome, s: heard.append((job.id, outcome)), **FAST)
+    await asyncio.wait_for(worker.run_until_idle(), 30)
+    assert sorted(heard) == [(jobs[0].id, "succeeded"), (jobs[1].id, "failed")]
