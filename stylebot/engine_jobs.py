@@ -34,12 +34,14 @@ class EngineConfig:
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
-def make_handlers(store: JobStore, config: EngineConfig) -> tuple[Any, Any]:
-    """`(handler, batch_handler)` for `jobqueue.Worker`."""
+def make_handlers(
+    store: JobStore, config: EngineConfig, *, on_steps: Callable[[int], None] | None = None
+) -> tuple[Any, Any]:
+    """`(handler, batch_handler)` for `jobqueue.Worker`; `on_steps(n)` hears of every n optimisation steps done."""
 
     async def handler(job: Job, ctx: JobContext) -> HandlerResult:
         content, styles = await _inputs(store, job)
-        relay = _ProgressRelay([ctx])
+        relay = _ProgressRelay([ctx], on_steps)
 
         def work() -> JobOutput:
             return run_style_job(
@@ -69,7 +71,7 @@ def make_handlers(store: JobStore, config: EngineConfig) -> tuple[Any, Any]:
                 continue
             items.append(JobInput(content, styles, job.params))
             index.append(i)
-        relay = _ProgressRelay([contexts[i] for i in index])
+        relay = _ProgressRelay([contexts[i] for i in index], on_steps)
 
         def work() -> list[JobOutput | EngineError]:
             return run_style_batch(
@@ -114,8 +116,10 @@ def _translate(exc: EngineError) -> BaseException:
 class _ProgressRelay:
     """Carries progress from the engine's thread to the jobs' contexts on the event loop (newest report wins)."""
 
-    def __init__(self, contexts: Sequence[JobContext]) -> None:
+    def __init__(self, contexts: Sequence[JobContext], on_steps: Callable[[int], None] | None = None) -> None:
         self._contexts = list(contexts)
+        self._on_steps = on_steps
+        self._steps: dict[int, int] = {}  # last step reported per job, to count steps done in between
         self._loop = asyncio.get_running_loop()
         self._latest: dict[int, StepReport] = {}
         self._wake = asyncio.Event()
@@ -127,6 +131,9 @@ class _ProgressRelay:
 
     def _store(self, index: int, report: StepReport) -> None:
         self._latest[index] = report
+        if self._on_steps is not None:
+            done, self._steps[index] = report.step - self._steps.get(index, 0), report.step
+            self._on_steps(done)
         self._wake.set()
 
     async def _forward(self) -> None:

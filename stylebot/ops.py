@@ -60,28 +60,50 @@ class QueueMetrics:
 
 
 class EngineMetrics:
-    """Counters of one engine process."""
+    """Counters of one engine process. `on_finished` and `steps` plug straight into the worker and the handlers."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    FAILURE_OUTCOMES = frozenset({"failed", "retried", "lost"})
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
         self.finished = Counter(
-            "stylebot_jobs_finished", "Jobs this engine finished, per outcome", ["state"], registry=registry
+            "stylebot_jobs_finished", "Jobs this engine finished, per outcome", ["state"], registry=self.registry
         )
         self.duration = Histogram(
             "stylebot_job_duration_seconds",
-            "Run time of jobs on this engine",
+            "Run time of jobs on this engine (every outcome)",
             buckets=_DURATION_BUCKETS,
-            registry=registry,
+            registry=self.registry,
         )
         self.failures = Counter(
-            "stylebot_job_failures", "Failed job attempts, per error type", ["error"], registry=registry
+            "stylebot_job_failures",
+            "Failed job attempts: retried (runs again), failed (permanent or out of attempts), lost (lease lost)",
+            ["kind"],
+            registry=self.registry,
         )
         self.iterations = Counter(
-            "stylebot_engine_iterations", "Optimisation steps run (rate() = iterations per second)", registry=registry
+            "stylebot_engine_iterations",
+            "Optimisation steps run (rate() = iterations per second)",
+            registry=self.registry,
+        )
+        self.pruned = Counter(
+            "stylebot_retention_pruned", "Stored images/results deleted by retention", registry=self.registry
         )
 
     def job_finished(self, state: str, seconds: float) -> None:
         self.finished.labels(state=state).inc()
         self.duration.observe(seconds)
+        if state in self.FAILURE_OUTCOMES:
+            self.failures.labels(kind=state).inc()
+
+    def on_finished(self, job: object, outcome: str, seconds: float) -> None:
+        """`jobqueue.Worker(on_finished=...)`."""
+        self.job_finished(outcome, seconds)
+
+    def steps(self, n: int) -> None:
+        """Optimisation steps done since the last report (the engine handlers' `on_steps`)."""
+        if n > 0:
+            self.iterations.inc(n)
 
 
 class BotMetrics:

@@ -12,7 +12,9 @@ releases it at once.
 Other long-running parts of the engine process run beside the worker: `build_services` returns a list of `Service`
 factories — `Callable[[], Awaitable[None]]` — that run in the same `asyncio.TaskGroup` as the worker. Today these are
 the delivery loop (`delivery.run_delivery`: progress and results to Discord; it returns at once without
-DISCORD_TOKEN) and the ops server (`/healthz`, `/metrics` on STYLEBOT_ENGINE_METRICS_PORT, 0 = off). They are
+DISCORD_TOKEN), retention (`stylebot.retention`: an hourly prune of images and results older than
+STYLEBOT_RETENTION_DAYS) and the ops server (`/healthz`, `/metrics` on STYLEBOT_ENGINE_METRICS_PORT, 0 = off; a port
+that cannot be bound is logged and the engine works on without it). They are
 cancelled together when the worker stops (signal, or the queue drained in `--burst` mode); a service that crashes
 stops the worker (its job is released) and the process exits with status 1. To add one, append its factory in
 `build_services`.
@@ -85,6 +87,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     import jobqueue
     from engine._weights import load_weights
     from stylebot.engine_jobs import EngineConfig, make_handlers
+    from stylebot.ops import EngineMetrics
 
     device = engine.resolve_device(settings.device)
     # Fail at start, with the reason, rather than burn every job's attempts on missing weights.
@@ -97,7 +100,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, options=options)
     try:
         config = EngineConfig(weights=settings.weights, device=device, max_side=settings.max_size)
-        handler, batch_handler = make_handlers(store, config)
+        metrics = EngineMetrics()
+        handler, batch_handler = make_handlers(store, config, on_steps=metrics.steps)
         worker = jobqueue.Worker(
             store,
             handler,
@@ -110,8 +114,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             time_limit=settings.job_time_limit,
             shutdown_timeout=args.shutdown_timeout,
             device=device,
+            on_finished=metrics.on_finished,
         )
-        services = build_services(store, settings, worker)
+        services = build_services(store, settings, worker, metrics)
         try:
             stats = await serve(worker, services)
         except ExceptionGroup as group:
@@ -127,32 +132,44 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_services(store: Any, settings: Settings, worker: Any) -> list[Service]:
+def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = None) -> list[Service]:
     """Long-running services that share the engine process with the worker (see the module docstring)."""
     from delivery import run_delivery
+    from stylebot.ops import EngineMetrics
+    from stylebot.retention import run_retention
+
+    if metrics is None:
+        metrics = EngineMetrics()
+        worker.on_finished = metrics.on_finished
 
     async def delivery() -> None:
         await run_delivery(store, token=settings.discord_token, api_base=settings.discord_api_base)
 
-    services: list[Service] = [delivery]
+    async def retention() -> None:
+        await run_retention(store, retention_days=settings.retention_days, on_pruned=metrics.pruned.inc)
+
+    services: list[Service] = [delivery, retention]
     if settings.engine_metrics_port:
-        services.append(_ops_service(store, settings, worker))
+        services.append(_ops_service(store, settings, worker, metrics))
     return services
 
 
-def _ops_service(store: Any, settings: Settings, worker: Any) -> Service:
-    """`/healthz` and `/metrics` for this engine; job outcomes are counted through the worker's `on_finished`."""
-    from stylebot.ops import EngineMetrics, OpsServer
+def _ops_service(store: Any, settings: Settings, worker: Any, metrics: Any) -> Service:
+    """`/healthz` (the database answers) and `/metrics` (`metrics`, plus the shared queue's gauges) for this engine."""
+    from stylebot.ops import OpsServer
 
     async def health() -> dict[str, Any]:
         await store.is_paused()  # the database answers
         return {"status": "ok", "worker": worker.worker_id, "device": worker.device, "jobs": worker.stats.claimed}
 
     ops = OpsServer(
-        role="engine", host=settings.metrics_host, port=settings.engine_metrics_port, health=health, stats=store.stats
+        role="engine",
+        host=settings.metrics_host,
+        port=settings.engine_metrics_port,
+        health=health,
+        stats=store.stats,
+        registry=metrics.registry,
     )
-    metrics = EngineMetrics(ops.registry)
-    worker.on_finished = lambda job, outcome, seconds: metrics.job_finished(outcome, seconds)
 
     async def serve_ops() -> None:
         try:
