@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,13 +33,18 @@ import torch
 import torch.nn.functional as F
 
 import engine
-from engine._device import get_model, use_bf16
+from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, use_bf16
 from engine._presets import FAST, SEED, Scale
 from engine._run import Job, optimise
-from engine._vgg import vgg19_layer_spec
+from engine._vgg import VGGFeatures, vgg19_layer_spec
 from engine._weights import load_weights
 
 PEAK_TFLOPS = {"H100 PCIe": 756.0, "H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "4090": 165.0}
+
+
+def models(weights: str, device: str) -> Callable[[bool], VGGFeatures]:
+    loaded, bf16 = load_weights(weights), use_bf16(device)
+    return lambda shallow: get_model(loaded, "max", device, bf16, SHALLOW_LAYERS if shallow else ALL_LAYERS)
 
 
 def image(h: int, w: int, seed: int) -> torch.Tensor:
@@ -72,7 +78,6 @@ def job(hw: tuple[int, int], steps: int, seed: int = 0, preset: str = "fast") ->
 
 def loop_ms(hw: tuple[int, int], iters: int, device: str, weights: str, preset: str = "fast", batch: int = 1) -> float:
     """ms per step of the engine's loop (timed between progress reports, so set-up is excluded)."""
-    model = get_model(load_weights(weights), "max", device, channels_last=use_bf16(device))
     marks: list[float] = []
 
     def on_step(j: Job, p: engine.Progress) -> None:
@@ -81,7 +86,7 @@ def loop_ms(hw: tuple[int, int], iters: int, device: str, weights: str, preset: 
             marks.append(time.perf_counter())
 
     jobs = [job(hw, iters + 2, seed=i, preset=preset) for i in range(batch)]
-    optimise(model, jobs, FAST if preset == "fast" else SEED, device, use_bf16(device), on_step)
+    optimise(models(weights, device), jobs, FAST if preset == "fast" else SEED, device, use_bf16(device), on_step)
     return 1000 * (marks[-1] - marks[1]) / (len(marks) - 2)
 
 
@@ -111,7 +116,8 @@ def shape_for(short: int) -> tuple[int, int]:
 def probe(short: int, steps: int, device: str, weights: str) -> dict[str, float]:
     """Run in a fresh process: one L-BFGS scale of `steps` at `short` px; peak memory in MiB."""
     hw = shape_for(short)
-    model = get_model(load_weights(weights), "max", device, channels_last=use_bf16(device))
+    model = models(weights, device)
+    model(False)
     j = job(hw, steps)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if device.startswith("cuda"):
@@ -171,13 +177,16 @@ def ratio_table(short: int, seed_steps: int, device: str, weights: str) -> list[
             f"| seed (Adam lr 0.003) | {seed_res.steps} | {seed_res.seconds:.2f} | {seed_obj:.4g} | "
             f"{seed_res.seconds:.2f} | 1 |"]  # fmt: skip
     for steps in (None, 10, 20, 30, 40):
-        marks: list[tuple[float, float, int]] = []
+        marks: list[tuple[float, float, int, bool]] = []
         params = engine.StyleParams(preset="fast", size=short, steps=steps, device=device)
-        res = engine.stylize(content, [style], params, weights=weights,
-                             on_progress=lambda p, marks=marks: marks.append((p.elapsed, p.loss, p.scale)))  # fmt: skip
+
+        def note(p: engine.Progress, m: list[tuple[float, float, int, bool]] = marks) -> None:
+            m.append((p.elapsed, p.loss, p.scale, p.warmup))
+
+        res = engine.stylize(content, [style], params, weights=weights, on_progress=note)
         obj = engine.seed_objective(res.image, content, [style], weights=weights, device=device)
         last_scale = marks[-1][2]
-        reach = next((t for t, loss, s in marks if s == last_scale and loss <= seed_obj), None)
+        reach = next((t for t, loss, s, w in marks if s == last_scale and not w and loss <= seed_obj), None)
         reach_s = res.seconds if obj <= seed_obj and reach is None else reach
         cell = f"{reach_s:.3f}" if reach_s is not None else "not reached"
         ratio = f"1/{seed_res.seconds / reach_s:.0f}" if reach_s else "-"

@@ -12,10 +12,10 @@ from engine._vgg import CONTENT_LAYER, STYLE_LAYERS, VGGFeatures
 from engine._weights import LoadedWeights, load_weights
 from engine.errors import EngineError
 
-__all__ = ["autocast", "get_model", "is_oom", "resolve_device", "use_bf16"]
+__all__ = ["ALL_LAYERS", "SHALLOW_LAYERS", "autocast", "get_model", "is_oom", "resolve_device", "use_bf16"]
 
 _DEVICES = ("auto", "cpu", "cuda", "mps")
-_models: dict[tuple[int, str, str, bool], VGGFeatures] = {}
+_models: dict[tuple[int, str, str, bool, tuple[str, ...]], VGGFeatures] = {}
 _lock = threading.Lock()
 
 
@@ -54,16 +54,26 @@ def autocast(device: str, enabled: bool) -> Iterator[None]:
         yield
 
 
-def get_model(weights: str | LoadedWeights, pooling: str, device: str, channels_last: bool = False) -> VGGFeatures:
-    """A frozen VGGFeatures for (weights, pooling, device), built once per process."""
+ALL_LAYERS = (CONTENT_LAYER, *STYLE_LAYERS)
+SHALLOW_LAYERS = tuple(STYLE_LAYERS)[:2]  # relu1_1, relu2_1: where most of the style loss sits, ~1/6 of the FLOPs
+
+
+def get_model(
+    weights: str | LoadedWeights,
+    pooling: str,
+    device: str,
+    channels_last: bool = False,
+    layers: tuple[str, ...] = ALL_LAYERS,
+) -> VGGFeatures:
+    """A frozen VGGFeatures for (weights, pooling, device, layers), built once per process."""
     loaded = weights if isinstance(weights, LoadedWeights) else load_weights(weights)
-    key = (id(loaded), pooling, device, channels_last)
+    key = (id(loaded), pooling, device, channels_last, layers)
     with _lock:
         model = _models.get(key)
         if model is None:
             if pooling not in ("max", "avg"):
                 raise EngineError(f"unknown pooling {pooling!r}; choose max or avg")
-            model = VGGFeatures(loaded.state_dict, (CONTENT_LAYER, *STYLE_LAYERS), pooling).to(device)  # type: ignore[arg-type]
+            model = VGGFeatures(loaded.state_dict, layers, pooling).to(device)  # type: ignore[arg-type]
             if channels_last:
                 model = model.to(memory_format=torch.channels_last)
             _models[key] = model

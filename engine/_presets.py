@@ -32,12 +32,14 @@ class Preset:
     style_weight: float = 5e6
     noise: float = 0.0  # std of the seeded noise added to the (normalised) start image
     coarse_steps: int = 0  # fast: L-BFGS steps at each coarser scale
+    warmup_steps: int = 0  # fast: steps on the shallow layers' style loss before the full objective, per scale
 
 
 @dataclass(frozen=True)
 class Scale:
     hw: tuple[int, int]
-    steps: int
+    steps: int  # steps on the full objective
+    warmup: int = 0  # steps before them on the shallow layers' style loss only
 
 
 SEED = Preset("seed", "adam", lr=0.003, steps=2400)
@@ -77,10 +79,12 @@ def schedule(params: StyleParams, hw: tuple[int, int]) -> list[Scale]:
         raise EngineError(f"steps must be at least 1, got {final_steps}")
     if preset.optimizer == "adam":
         return [Scale(hw, final_steps)]
-    scales = [Scale(hw, final_steps)]
+    ratio = final_steps / preset.steps
+    warmup = round(preset.warmup_steps * ratio)
+    scales = [Scale(hw, final_steps, warmup)]
     h, w = hw
-    coarse = max(1, round(preset.coarse_steps * final_steps / preset.steps))
+    coarse = max(1, round(preset.coarse_steps * ratio))
     while min(h, w) >= 2 * COARSEST_SIDE:
         h, w = h // 2, w // 2
-        scales.append(Scale((h, w), coarse))
+        scales.append(Scale((h, w), coarse, warmup))
     return scales[::-1]

@@ -22,7 +22,7 @@ from engine._losses import ContentLoss, StyleLoss, TVLoss, gram, style_targets
 from engine._optim import Adam, BatchedLBFGS
 from engine._presets import Preset, Scale
 from engine._types import Progress, StyleParams
-from engine._vgg import STYLE_LAYERS, VGGFeatures
+from engine._vgg import CONTENT_LAYER, STYLE_LAYERS, VGGFeatures
 from engine.errors import EngineError, JobTimeout
 
 __all__ = ["Job", "Objective", "build_objective", "optimise", "style_grams"]
@@ -53,7 +53,7 @@ class Job:
 
     @property
     def total_steps(self) -> int:
-        return sum(s.steps for s in self.scales)
+        return sum(s.steps + s.warmup for s in self.scales)
 
 
 def style_grams(model: VGGFeatures, style: Tensor, hw: tuple[int, int], device: str, bf16: bool) -> list[Tensor]:
@@ -66,13 +66,17 @@ def style_grams(model: VGGFeatures, style: Tensor, hw: tuple[int, int], device: 
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.no_grad(), autocast(device, bf16):
             feats = model(x)
-        return [gram(f) for f in feats[1:]]
+        return [gram(f) for name, f in zip(model.layer_names, feats, strict=True) if name in STYLE_LAYERS]
 
     return gram_cache.get_or_compute(key, compute)
 
 
 class Objective(nn.Module):
-    """content_weight · content + style_weight · strength · Σ style + tv · TV, one value per sample."""
+    """content_weight · content + style_weight · strength · Σ style + tv · TV, one value per sample.
+
+    The terms are those of the model's layers: a model without the content layer (the shallow warm-up) gives a
+    style-only objective over its style layers.
+    """
 
     def __init__(
         self, model: VGGFeatures, contents: Tensor, targets: Sequence[Tensor], preset: Preset,
@@ -80,19 +84,25 @@ class Objective(nn.Module):
     ) -> None:  # fmt: skip
         super().__init__()
         self.model, self.bf16, self.content_weight = model, bf16, preset.content_weight
-        with torch.no_grad(), autocast(str(contents.device), bf16):
-            content_features = model(contents)[0]
+        self.has_content = CONTENT_LAYER in model.layer_names
+        content_features = torch.zeros(contents.shape[0])
+        if self.has_content:
+            with torch.no_grad(), autocast(str(contents.device), bf16):
+                content_features = model(contents)[model.layer_names.index(CONTENT_LAYER)]
         self.content = ContentLoss(content_features)
-        self.styles = nn.ModuleList(StyleLoss(t, w) for t, w in zip(targets, STYLE_LAYERS.values(), strict=True))
+        style_names = [name for name in model.layer_names if name in STYLE_LAYERS]
+        self.styles = nn.ModuleList(StyleLoss(t, STYLE_LAYERS[n]) for t, n in zip(targets, style_names, strict=True))
         self.register_buffer("style_weights", strengths.float() * preset.style_weight)
         self.register_buffer("tvs", tvs.float())
         self.tv = TVLoss()
 
     def forward(self, x: Tensor) -> Tensor:
         with autocast(str(x.device), self.bf16):
-            feats = self.model(x)
-        style = sum(loss(f) for loss, f in zip(self.styles, feats[1:], strict=True))
-        total = self.content_weight * self.content(feats[0]) + self.style_weights * style
+            feats = dict(zip(self.model.layer_names, self.model(x), strict=True))
+        style_feats = [f for name, f in feats.items() if name in STYLE_LAYERS]
+        total = self.style_weights * sum(loss(f) for loss, f in zip(self.styles, style_feats, strict=True))
+        if self.has_content:
+            total = total + self.content_weight * self.content(feats[CONTENT_LAYER])
         if bool((self.tvs > 0).any()):
             total = total + self.tvs * self.tv(x.float())
         return total
@@ -123,8 +133,8 @@ def build_objective(model: VGGFeatures, jobs: Sequence[Job], hw: tuple[int, int]
     per_job = []
     for job in jobs:
         grams = [style_grams(model, s, hw, device, bf16) for s in job.styles]
-        per_job.append([style_targets([g[i] for g in grams], job.blend) for i in range(len(STYLE_LAYERS))])
-    targets = [torch.cat([layers[i] for layers in per_job]) for i in range(len(STYLE_LAYERS))]
+        per_job.append([style_targets([g[i] for g in grams], job.blend) for i in range(len(grams[0]))])
+    targets = [torch.cat([layers[i] for layers in per_job]) for i in range(len(per_job[0]))]
     strengths = torch.tensor([job.params.strength for job in jobs], device=device)
     tvs = torch.tensor([job.params.tv for job in jobs], device=device)
     if bf16:
@@ -148,18 +158,20 @@ def _preview(x: Tensor) -> Tensor:
 Report = Callable[[Job, Progress], None]
 
 
-def _report(jobs: list[Job], losses: Tensor, x: Tensor, scale: int, last: bool, on_step: Report) -> list[int]:
+def _report(
+    jobs: list[Job], losses: Tensor, x: Tensor, scale: int, last: bool, on_step: Report, warmup: bool = False
+) -> list[int]:
     """Tell every job about its step; return the rows whose jobs go on (a raising callback ends only its job)."""
     keep: list[int] = []
     values = losses.detach().float().tolist()
     now = time.monotonic()
     for row, (job, loss) in enumerate(zip(jobs, values, strict=True)):
         job.steps += 1
-        job.loss = loss
+        job.loss = loss  # the last one reported is the full objective's: the warm-up always comes first
         elapsed = now - job.started
         preview = _preview(x[row : row + 1]) if last or job.steps % PREVIEW_EVERY == 0 else None
         try:
-            on_step(job, Progress(job.steps, job.total_steps, loss, elapsed, scale, preview))
+            on_step(job, Progress(job.steps, job.total_steps, loss, elapsed, scale, preview, warmup))
             limit = job.params.time_limit
             if limit is not None and elapsed > limit:
                 raise JobTimeout(f"job ran longer than its time limit of {limit:g} s (stopped at step {job.steps})")
@@ -184,8 +196,37 @@ def _step(objective: Objective, x: Tensor) -> tuple[Tensor, Tensor]:
     return losses.detach(), grad
 
 
-def optimise(model: VGGFeatures, jobs: list[Job], preset: Preset, device: str, bf16: bool, on_step: Report) -> None:
-    """Run every scale for `jobs` (same scales); fills each job's output, steps and loss, or its error."""
+Models = Callable[[bool], VGGFeatures]  # shallow? -> the model for that phase
+
+
+def _phase(
+    model: VGGFeatures, jobs: list[Job], x: Tensor, steps: int, index: int, preset: Preset, device: str,
+    bf16: bool, on_step: Report,
+) -> tuple[list[Job], Tensor]:  # fmt: skip
+    """`steps` optimiser steps on the objective of `model`'s layers; returns the jobs still going and their x."""
+    objective = build_objective(model, jobs, tuple(x.shape[-2:]), preset, device, bf16)  # type: ignore[arg-type]
+    opt: Adam | BatchedLBFGS = Adam(preset.lr) if preset.optimizer == "adam" else BatchedLBFGS(preset.lr, _history(x))
+    for step in range(steps):
+        losses, grad = _step(objective, x)
+        x = opt.step(x.detach(), grad)
+        keep = _report(jobs, losses, x, index, step == steps - 1, on_step, CONTENT_LAYER not in model.layer_names)
+        if len(keep) < len(jobs):
+            jobs = [jobs[i] for i in keep]
+            if not jobs:
+                break
+            rows = torch.tensor(keep, device=x.device)
+            x = x[rows]
+            objective.keep(rows)
+            opt.keep(rows)
+    return jobs, x
+
+
+def optimise(models: Models, jobs: list[Job], preset: Preset, device: str, bf16: bool, on_step: Report) -> None:
+    """Run every scale for `jobs` (same scales); fills each job's output, steps and loss, or its error.
+
+    At each scale an optional warm-up runs first on the style loss of the shallow layers only (a few percent of
+    the full pass's cost), then the full objective.
+    """
     active = list(jobs)
     x: Tensor | None = None
     for index, scale in enumerate(active[0].scales):
@@ -195,22 +236,11 @@ def optimise(model: VGGFeatures, jobs: list[Job], preset: Preset, device: str, b
             x = normalize(resize(denormalize(x).clamp(0, 1), scale.hw))
         if bf16:
             x = x.contiguous(memory_format=torch.channels_last)
-        objective = build_objective(model, active, scale.hw, preset, device, bf16)
-        opt: Adam | BatchedLBFGS = (
-            Adam(preset.lr) if preset.optimizer == "adam" else BatchedLBFGS(preset.lr, _history(x))
-        )
-        for step in range(scale.steps):
-            losses, grad = _step(objective, x)
-            x = opt.step(x.detach(), grad)
-            keep = _report(active, losses, x, index, step == scale.steps - 1, on_step)
-            if len(keep) < len(active):
-                if not keep:
-                    return
-                rows = torch.tensor(keep, device=x.device)
-                active = [active[i] for i in keep]
-                x = x[rows]
-                objective.keep(rows)
-                opt.keep(rows)
+        for shallow, steps in ((True, scale.warmup), (False, scale.steps)):
+            if steps and active:
+                active, x = _phase(models(shallow), active, x, steps, index, preset, device, bf16, on_step)
+        if not active:
+            return
     assert x is not None
     out = denormalize(x.detach().float()).clamp(0, 1).cpu()
     for row, job in enumerate(active):

@@ -12,10 +12,11 @@ import torch
 from torch import Tensor
 
 from engine._convert import normalize, preserve_colors, resize, validate_image_tensor
-from engine._device import get_model, is_oom, resolve_device, use_bf16
+from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, is_oom, resolve_device, use_bf16
 from engine._presets import SEED, get_preset, output_shape, schedule
 from engine._run import Job, build_objective, optimise
 from engine._types import Progress, StyleParams
+from engine._vgg import VGGFeatures
 from engine._weights import LoadedWeights, load_weights
 from engine.errors import EngineError, OutOfMemory
 
@@ -99,12 +100,16 @@ def _run_group(jobs: list[Job], loaded: LoadedWeights, on_step: Callable[[Job, P
     """Optimise `jobs` as one batch; on out-of-memory split the batch, then retry each job smaller."""
     device = resolve_device(jobs[0].params.device)
     bf16 = use_bf16(device)
-    model = get_model(loaded, jobs[0].params.pooling, device, channels_last=bf16)
+    pooling = jobs[0].params.pooling
+
+    def models(shallow: bool) -> VGGFeatures:
+        return get_model(loaded, pooling, device, bf16, SHALLOW_LAYERS if shallow else ALL_LAYERS)
+
     started = time.monotonic()
     for job in jobs:
         job.started, job.steps, job.error, job.output = started, 0, None, None
     try:
-        optimise(model, jobs, get_preset(jobs[0].params.preset), device, bf16, on_step)
+        optimise(models, jobs, get_preset(jobs[0].params.preset), device, bf16, on_step)
         return jobs
     except Exception as exc:
         if not is_oom(exc):

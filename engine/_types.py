@@ -52,6 +52,7 @@ class Progress:
     """One optimisation step reported to `on_progress`.
 
     `preview` is an optional small image (a CHW float tensor in [0, 1], at most 256 px) that the caller may encode.
+    `warmup` is true while `fast` runs its cheap warm-up on the shallow layers: `loss` is then that partial loss.
     """
 
     step: int
@@ -60,6 +61,7 @@ class Progress:
     elapsed: float
     scale: int = 0
     preview: Any | None = field(default=None, repr=False)
+    warmup: bool = False
 
     @property
     def fraction(self) -> float:
