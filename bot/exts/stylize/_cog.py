@@ -3,6 +3,7 @@ and decode, then queue a job and post its public status message."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Literal
 
@@ -29,6 +30,7 @@ class Stylize(commands.Cog):
 
     def __init__(self, bot: Stylebot) -> None:
         self.bot = bot
+        self._busy = asyncio.Semaphore(bot.config.max_concurrent_requests)
 
     @app_commands.command(name="stylize", description="Repaint an image in the style of another")
     @app_commands.describe(
@@ -65,14 +67,15 @@ class Stylize(commands.Cog):
             )
         # Acknowledge before any I/O: every later refusal edits this ephemeral reply, so it stays private.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        policy = await load_policy(self.bot.store, config, interaction.guild_id)
-        policy.check_not_blocked(interaction.user.id)
-        await check_cooldown(self.bot.store, policy, interaction.user.id)
-        options = Options(strength, size, preset, preserve_colors, seed)
-        params, notes = build_params(options, default_size=config.default_size, policy=policy)
-        shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
-        new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(shas[1:]), params=params)
-        await submit(interaction, new, policy, notes)
+        async with self._busy:  # a burst queues here, after its acknowledgement, instead of slowing every ack
+            policy = await load_policy(self.bot.store, config, interaction.guild_id)
+            policy.check_not_blocked(interaction.user.id)
+            await check_cooldown(self.bot.store, policy, interaction.user.id)
+            options = Options(strength, size, preset, preserve_colors, seed)
+            params, notes = build_params(options, default_size=config.default_size, policy=policy)
+            shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
+            new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(shas[1:]), params=params)
+            await submit(interaction, new, policy, notes)
 
     async def _store_images(
         self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy
