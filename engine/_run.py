@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine._cache import gram_cache
@@ -30,6 +31,7 @@ __all__ = ["Job", "Objective", "build_objective", "optimise", "style_grams"]
 logger = logging.getLogger(__name__)
 
 PREVIEW_EVERY = 10
+NOISE_CELL = 8
 PREVIEW_SIDE = 256
 LBFGS_HISTORY_BYTES = 2 << 30  # per batch: s and y vectors together
 
@@ -116,13 +118,19 @@ class Objective(nn.Module):
 
 
 def _start(jobs: Sequence[Job], hw: tuple[int, int], preset: Preset, device: str) -> Tensor:
-    """The first scale's start: the content, plus seeded noise (per job, drawn on the CPU for reproducibility)."""
+    """The first scale's start: the content plus seeded smooth noise (per job, drawn on the CPU, so reproducible).
+
+    The noise is drawn at 1/`NOISE_CELL` of the size and upsampled: blotches that move the composition and colours
+    (another seed, a visibly different picture) without the pixel noise that the shallow style layers must undo.
+    """
     rows = []
     for job in jobs:
         x = normalize(resize(job.content, hw))
         if preset.noise > 0:
             gen = torch.Generator().manual_seed(int(job.params.seed))
-            x = x + preset.noise * torch.randn(x.shape, generator=gen)
+            small = (max(2, hw[0] // NOISE_CELL), max(2, hw[1] // NOISE_CELL))
+            noise = torch.randn((1, 3, *small), generator=gen)
+            x = x + preset.noise * F.interpolate(noise, size=hw, mode="bicubic", align_corners=False)
         rows.append(x)
     return torch.cat(rows).to(device)
 
