@@ -52,6 +52,18 @@ async def enqueue(url: str, n: int) -> float:
         await store.close()
 
 
+async def settle(url: str) -> None:
+    """PostgreSQL: ANALYZE between enqueue and drain (untimed, like the peer harness): a never-analyzed table can
+    get a sequential-scan plan that a running deployment's autovacuum would have replaced."""
+    if not url.startswith("postgresql"):
+        return
+    store = await jobqueue.open_store(url, migrate=False)
+    try:
+        await store.db.write(lambda tx: tx.conn.exec_driver_sql("ANALYZE jobs"))
+    finally:
+        await store.close()
+
+
 async def _work(url: str, name: str, barrier: Any, out: Any) -> None:
     store = await jobqueue.open_store(url, migrate=False)
     claims: list[float] = []
@@ -106,6 +118,7 @@ def _pct(values: list[float], q: float) -> float:
 def measure(make_url: Any, n: int, workers: int) -> dict[str, Any]:
     url = make_url()
     enq = asyncio.run(enqueue(url, n))
+    asyncio.run(settle(url))
     drained, lat = drain(url, workers)
     done = asyncio.run(count_done(url))
     if done != n:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.util import await_only as await_  # (SQLAlchemy 2.0 and 2.1)
 
 from jobqueue.errors import DatabaseUnavailable, JobQueueError
 
@@ -50,23 +51,32 @@ class Tx:
 
     __slots__ = ("_compiled", "_raw", "conn")
 
-    def __init__(self, conn: Connection, compiled: dict[int, _Compiled] | None = None, raw: Any = None) -> None:
+    def __init__(self, conn: Connection, compiled: dict[int, _Compiled], raw: Any = None) -> None:
         self.conn = conn
         self._compiled = compiled
         self._raw = raw
 
     def fast(self, stmt: ClauseElement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Execute a statement (params without expanding lists); rows as tuples. SQLite: raw cursor."""
-        if self._raw is None or self._compiled is None:
-            result = self.conn.execute(stmt, params)
-            return [tuple(r) for r in result] if result.returns_rows else []
+        """Execute a hot statement (no expanding lists) on the raw driver connection; rows as tuples.
+
+        SQLite: the `sqlite3` cursor. PostgreSQL: the `asyncpg` connection, awaited from the greenlet that
+        `run_sync` runs us in; asyncpg keeps the prepared statement, so each call is one round trip.
+        """
         entry = self._compiled.get(id(stmt))
         if entry is None:
             entry = self._compiled[id(stmt)] = _Compiled(stmt, self.conn.dialect)
         get = params.get
         defaults = entry.defaults
         args = [get(name, defaults.get(name)) for name in entry.names]
-        return self._raw.execute(entry.sql, args).fetchall()
+        if self._raw is not None:
+            return self._raw.execute(entry.sql, args).fetchall()
+        driver = self.conn.connection.driver_connection
+        try:
+            return [tuple(r) for r in await_(driver.fetch(entry.sql, *args))]
+        except Exception as err:  # asyncpg errors: give them SQLAlchemy's types, as every other statement has
+            if type(err).__module__.startswith("asyncpg"):
+                raise _translate_asyncpg(err, entry.sql, args) from err
+            raise
 
 
 class _Compiled:
@@ -95,6 +105,11 @@ class Database:
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
         raise NotImplementedError
+
+    async def run_fast(self, steps: list[tuple[ClauseElement, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
+        """The hot path: run statements one after the other, each result's rows as tuples. SQLite: in one
+        transaction; PostgreSQL: in autocommit on one pooled asyncpg connection (a round trip each)."""
+        return await self.write(lambda tx: [tx.fast(stmt, params) for stmt, params in steps])
 
     async def close(self) -> None:
         raise NotImplementedError
@@ -223,14 +238,56 @@ class PostgresDatabase(Database):
         # Units that are one statement (or several that need no common snapshot, like an idempotent blob insert
         # followed by a guarded update) run in autocommit: one round trip each instead of BEGIN … COMMIT around it.
         self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._compiled: dict[int, _Compiled] = {}
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool: Any = None  # asyncpg pool for `run_fast`, created on first use (inside the running loop)
+        self._pool_lock = asyncio.Lock()
+
+    async def _fast_pool(self) -> Any:
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    import asyncpg
+
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn,
+                        min_size=1,
+                        max_size=10,
+                        timeout=15,
+                        reset=_keep_session,
+                        server_settings={"plan_cache_mode": "force_generic_plan"},
+                    )
+        return self._pool
+
+    async def run_fast(self, steps: list[tuple[ClauseElement, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
+        """Hot statements straight on asyncpg (compiled once by SQLAlchemy's asyncpg dialect): SQLAlchemy's
+        checkout, greenlet and cursor layers cost several times the round trip itself."""
+        out: list[list[tuple[Any, ...]]] = []
+        try:
+            pool = await self._fast_pool()
+            async with pool.acquire() as conn:
+                for stmt, params in steps:
+                    entry = self._compiled.get(id(stmt))
+                    if entry is None:
+                        entry = self._compiled[id(stmt)] = _Compiled(stmt, self.engine.dialect)
+                    args = [params.get(n, entry.defaults.get(n)) for n in entry.names]
+                    try:
+                        out.append([tuple(r) for r in await conn.fetch(entry.sql, *args)])
+                    except Exception as err:
+                        if type(err).__module__.startswith("asyncpg"):
+                            raise _translate_asyncpg(err, entry.sql, args) from err
+                        raise
+        except (exc.InterfaceError, exc.OperationalError, OSError) as err:
+            raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
+        return out
 
     async def _unit(self, fn: Callable[[Tx], T], engine: AsyncEngine, atomic: bool) -> T:
         try:
             async with engine.connect() as conn:
                 if not atomic:
-                    return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn)))
+                    return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn, self._compiled)))
                 async with conn.begin():
-                    return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn)))
+                    return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn, self._compiled)))
         except (exc.InterfaceError, exc.OperationalError, OSError) as err:
             raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
 
@@ -241,7 +298,24 @@ class PostgresDatabase(Database):
         return await self._unit(fn, self.autocommit, False)
 
     async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
         await self.engine.dispose()
+
+
+async def _keep_session(_conn: Any) -> None:
+    """asyncpg's default reset costs a round trip per release (UNLISTEN, RESET ALL, …); the hot path leaves no
+    session state behind (autocommit statements only), so there is nothing to reset."""
+
+
+def _translate_asyncpg(err: Exception, sql: str, args: list[Any]) -> exc.DBAPIError:
+    import asyncpg
+
+    if isinstance(err, asyncpg.IntegrityConstraintViolationError):
+        return exc.IntegrityError(sql, args, err)
+    if isinstance(err, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)):
+        return exc.OperationalError(sql, args, err)
+    return exc.DBAPIError(sql, args, err)
 
 
 def sqlite_path(url: URL) -> str:

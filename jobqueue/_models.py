@@ -23,6 +23,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    column,
+    desc,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -117,7 +119,15 @@ class Job(Base):
         # Every index costs page writes on each state change (3 commits per job), so there are only these, and they
         # are partial where the queries allow. No index may lead with `state` (see jobqueue/_sql.py).
         # claim: the head of the fair queue in one index range scan
-        Index("ix_jobs_claim", "fair_rank", "id", sqlite_where=QUEUED, postgresql_where=QUEUED),
+        # (exactly the claim's ORDER BY, so even a generic prepared plan is a plain index range scan, no sort)
+        Index(
+            "ix_jobs_claim_order",
+            "fair_rank",
+            desc(column("priority")),
+            "id",
+            sqlite_where=QUEUED,
+            postgresql_where=QUEUED,
+        ),
         # enqueue: a user's last active round, limits, cooldowns
         Index("ix_jobs_user_active", "user_id", "fair_rank", sqlite_where=ACTIVE, postgresql_where=ACTIVE),
         Index("ix_jobs_guild_active", "guild_id", sqlite_where=ACTIVE, postgresql_where=ACTIVE),

@@ -1,7 +1,7 @@
 """Every hot statement of the store, built once with SQLAlchemy Core (compiled once per dialect by `Tx.fast`).
 
 Naming: `bindparam` names are the keys callers pass. State literals are rendered inline (not bound) so that SQLite's
-planner can match the partial indexes `ix_jobs_claim` (state = 'queued') and `ix_jobs_user_active`.
+planner can match the partial indexes `ix_jobs_claim_order` (state = 'queued') and `ix_jobs_user_active`.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def order_key() -> tuple[ColumnElement[object], ...]:
 JOB_BY_ID = select(JOBS).where(c.id == bindparam("job_id"))
 JOB_BY_KEY = select(JOBS).where(c.idempotency_key == bindparam("key"))
 
-# The queue head and a user's last round are O(log n) lookups in the partial indexes ix_jobs_claim and
+# The queue head and a user's last round are O(log n) lookups in the partial indexes ix_jobs_claim_order and
 # ix_jobs_user_active. (No other index leads with `state`, or SQLite's planner, without ANALYZE statistics, would
 # rather scan the `state = ?` rows of that index and sort them.)
 _head = func.coalesce(
@@ -81,9 +81,12 @@ _mine = (
     + 1
 )
 FAIR_RANK = {"sqlite": func.max(_head, _mine), "postgresql": func.greatest(_head, _mine)}
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# A retried enqueue (same idempotency key) inserts nothing and returns no row; the caller then reads the first one.
 INSERT_JOB = {
-    dialect: JOBS.insert()
+    dialect: _INSERT[dialect](JOBS)
     .values({**{name: bindparam(name, type_=JOBS.c[name].type) for name in NEW_JOB_COLUMNS}, "fair_rank": rank})
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
     .returning(c.id)
     for dialect, rank in FAIR_RANK.items()
 }

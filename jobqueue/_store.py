@@ -8,6 +8,7 @@ their own tables and Alembic revisions, and keep their blobs/jobs from GC with `
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -18,7 +19,18 @@ import jobqueue._challenge_rows  # noqa: F401  (challenge tables; gc/forget keep
 from jobqueue._db import Tx
 from jobqueue._policy import check_guild_changes, new_lease_token
 from jobqueue._rows import JOB_COLUMNS, guild_from_row, guild_to_values, job_from_row
-from jobqueue._sql import BLOBS, CLAIM, COMPLETE, GUILDS, HEARTBEAT, HEARTBEAT_PROGRESS, JOBS, META, state_is
+from jobqueue._sql import (
+    BLOBS,
+    CLAIM,
+    COMPLETE,
+    GUILDS,
+    HEARTBEAT,
+    HEARTBEAT_PROGRESS,
+    INSERT_BLOB,
+    JOBS,
+    META,
+    state_is,
+)
 from jobqueue._store_base import SqlStoreBase, upsert
 from jobqueue._types import TERMINAL_STATES, GuildSettings, Job, JobProgress, JobState
 from jobqueue.errors import LeaseLost
@@ -58,7 +70,7 @@ class SqlJobStore(SqlStoreBase):
         if batch_key is not None:
             params["want_batch"] = batch_key
         stmt = CLAIM[(self.dialect, batch_key is not None)]
-        rows = await self.db.write(lambda tx: tx.fast(stmt, params), atomic=False)
+        [rows] = await self.db.run_fast([(stmt, params)])
         return [job_from_row(r) for r in sorted(rows, key=_order)]
 
     async def heartbeat(self, job: Job, *, lease_seconds: float, progress: JobProgress | None = None) -> bool:
@@ -74,24 +86,23 @@ class SqlJobStore(SqlStoreBase):
             stmt = HEARTBEAT_PROGRESS
             params |= {"step": progress.step, "total": progress.total, "loss": progress.loss}
             params["preview_sha"] = progress.preview_sha
-        rows = await self.db.write(lambda tx: tx.fast(stmt, params), atomic=False)
+        [rows] = await self.db.run_fast([(stmt, params)])
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
         return bool(rows[0][0])
 
-    def _complete(self, tx: Tx, job: Job, result: bytes, meta: str, now: float) -> tuple[Any, ...]:
-        sha = self._put_blob(tx, result, "image/png", now)
-        params = {"job_id": job.id, "lease": job.lease_token, "now": now, "b_result_sha": sha, "b_result_meta": meta}
-        rows = tx.fast(COMPLETE, params)
+    async def complete(self, job: Job, *, result: bytes, meta: dict[str, Any]) -> Job:
+        now, data = self._now(), bytes(result)
+        sha = hashlib.sha256(data).hexdigest()
+        blob = {"sha": sha, "data": data, "size": len(data), "content_type": "image/png", "now": now}
+        done = {"job_id": job.id, "lease": job.lease_token, "now": now, "b_result_sha": sha}
+        done["b_result_meta"] = json.dumps(meta, separators=(",", ":"))
+        # SQLite: one transaction. PostgreSQL: two autocommit statements; the blob insert is idempotent and a blob
+        # left behind by a lost lease is collected by gc.
+        _, rows = await self.db.run_fast([(INSERT_BLOB[self.dialect], blob), (COMPLETE, done)])
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
-        return rows[0]  # converted to a Job after COMMIT: the write lock is held no longer than needed
-
-    async def complete(self, job: Job, *, result: bytes, meta: dict[str, Any]) -> Job:
-        now, meta_json = self._now(), json.dumps(meta, separators=(",", ":"))
-        # the blob insert is idempotent and an orphan (lease lost) is collected by gc: no transaction needed
-        row = await self.db.write(lambda tx: self._complete(tx, job, bytes(result), meta_json, now), atomic=False)
-        return job_from_row(row)
+        return job_from_row(rows[0])
 
     def _guarded(self, tx: Tx, job: Job, **values: Any) -> Job:
         stmt = (

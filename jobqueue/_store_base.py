@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exc, func, or_, select, text, update
+from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jobqueue._db import Database, Tx
@@ -58,6 +58,12 @@ def upsert(dialect: str, table: Any, values: dict[str, Any], keys: Iterable[str]
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(values)
     keys = list(keys)
     return ins.on_conflict_do_update(index_elements=keys, set_={k: v for k, v in values.items() if k not in keys})
+
+
+def _insert_values(new: NewJob, now: float) -> dict[str, Any]:
+    values = new_job_values(new, now=now)
+    values["rank_user"] = new.user_id  # the fair-share rank's subquery
+    return values
 
 
 def _lock_key(scope: str, ident: int) -> tuple[int, int]:
@@ -111,7 +117,10 @@ class SqlStoreBase:
 
     async def put_blob(self, data: bytes, content_type: str = "image/png") -> str:
         data, now = bytes(data), self._now()
-        return await self.db.write(lambda tx: self._put_blob(tx, data, content_type, now), atomic=False)
+        sha = hashlib.sha256(data).hexdigest()
+        params = {"sha": sha, "data": data, "size": len(data), "content_type": content_type, "now": now}
+        await self.db.run_fast([(INSERT_BLOB[self.dialect], params)])
+        return sha
 
     async def get_blob(self, sha: str) -> bytes:
         row = await self.db.read(lambda tx: tx.conn.execute(select(BLOBS.c.data).where(BLOBS.c.sha == sha)).first())
@@ -137,30 +146,30 @@ class SqlStoreBase:
                 raise QueueLimitExceeded(scope, limit, n)
 
     def _enqueue(self, tx: Tx, new: NewJob, limits: EnqueueLimits | None, now: float) -> Job:
-        if new.idempotency_key is not None:
-            rows = tx.fast(JOB_BY_KEY, {"key": new.idempotency_key})
-            if rows:
-                return job_from_row(rows[0])
+        """Enqueue inside an open transaction (also used by challenge units): limits counted with the insert."""
+        if new.idempotency_key is not None and (rows := tx.fast(JOB_BY_KEY, {"key": new.idempotency_key})):
+            return job_from_row(rows[0])  # the existing job is returned without counting it against the limits
         if limits is not None:
             self._check_limits(tx, new, limits)
-        values = new_job_values(new, now=now)
-        values["rank_user"] = new.user_id
-        [(job_id,)] = tx.fast(INSERT_JOB[self.dialect], values)
-        return new_job(job_id, new, values)
+        values = _insert_values(new, now)
+        rows = tx.fast(INSERT_JOB[self.dialect], values)
+        if not rows:  # a concurrent enqueue with the same key committed first
+            return job_from_row(tx.fast(JOB_BY_KEY, {"key": new.idempotency_key})[0])
+        return new_job(rows[0][0], new, values)
 
     async def enqueue(self, new: NewJob, *, limits: EnqueueLimits | None = None) -> Job:
         now = self._now()
-        try:
-            # without limits to count it is one INSERT (idempotency is the unique key's job): no transaction needed
-            return await self.db.write(lambda tx: self._enqueue(tx, new, limits, now), atomic=limits is not None)
-        except exc.IntegrityError:
-            if new.idempotency_key is None:
-                raise
-            # a concurrent enqueue with the same key won the race: return its job
-            rows = await self.db.read(lambda tx: tx.fast(JOB_BY_KEY, {"key": new.idempotency_key}))
-            if not rows:
-                raise
-            return job_from_row(rows[0])
+        if limits is not None:  # count queued+running and insert in one transaction
+            return await self.db.write(lambda tx: self._enqueue(tx, new, limits, now))
+        # one statement (ON CONFLICT DO NOTHING on the idempotency key): no transaction needed
+        values = _insert_values(new, now)
+        [rows] = await self.db.run_fast([(INSERT_JOB[self.dialect], values)])
+        if rows:
+            return new_job(rows[0][0], new, values)
+        existing = await self.db.read(lambda tx: tx.fast(JOB_BY_KEY, {"key": new.idempotency_key}))
+        if not existing:  # the first job with this key was forgotten in between: insert again
+            return await self.enqueue(new)
+        return job_from_row(existing[0])
 
     async def get(self, job_id: int) -> Job:
         return await self.db.read(lambda tx: self._get(tx, job_id))
