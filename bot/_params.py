@@ -14,6 +14,8 @@ __all__ = ["Options", "build_params", "derive_params"]
 SEED_RANGE = 2**31 - 1
 STRONGER = 1.5  # the stronger / weaker buttons scale the style strength by this factor
 MIN_STRENGTH, MAX_STRENGTH = 0.1, 10.0
+# each preset's own step count (engine._presets, which imports torch; tests/bot/test_bot_params.py keeps them equal)
+PRESET_STEPS = {"fast": 20, "seed": 2400}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,16 @@ def _size(requested: int | None, default: int, policy: Policy, notes: list[str])
     return requested
 
 
+def capped_steps(preset: str, requested: int | None, cap: int | None) -> int | None:
+    """The steps to run: what was asked for (None = the preset's own), lowered to a server's cap, never raised."""
+    if cap is None:
+        return requested
+    wanted = requested if requested is not None else PRESET_STEPS.get(preset)
+    if wanted is None or wanted <= cap:
+        return requested
+    return cap
+
+
 def build_params(options: Options, *, default_size: int, policy: Policy) -> tuple[dict[str, Any], list[str]]:
     """`engine.StyleParams`-shaped params (plain JSON) and the notes to show the member."""
     from engine import StyleParams  # torch-free value type (lazy export)
@@ -44,7 +56,7 @@ def build_params(options: Options, *, default_size: int, policy: Policy) -> tupl
     params = StyleParams(
         preset=options.preset,  # type: ignore[arg-type]
         size=_size(options.size, default_size, policy, notes),
-        steps=policy.max_steps,
+        steps=capped_steps(options.preset, None, policy.max_steps),
         strength=float(options.strength),
         preserve_colors=options.preserve_colors,
         seed=random.randrange(SEED_RANGE) if options.seed is None else options.seed,
@@ -65,6 +77,5 @@ def derive_params(parent: dict[str, Any], action: str, policy: Policy) -> dict[s
         raise ValueError(f"unknown action {action!r}")
     if params.get("size") and params["size"] > policy.max_size:
         params["size"] = policy.max_size
-    if policy.max_steps is not None:
-        params["steps"] = policy.max_steps
+    params["steps"] = capped_steps(str(params.get("preset", "fast")), params.get("steps"), policy.max_steps)
     return params

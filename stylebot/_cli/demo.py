@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("images", nargs="*", type=Path, metavar="CONTENT STYLE", help="two images (default: synthesized)")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the result image")
     p.add_argument("--size", type=int, default=256, help="output short side in px (default 256)")
-    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: the preset's)")
+    p.add_argument("--steps", type=int, default=None, help="cap on optimisation steps (lowers the preset's own)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the result (default 900)")
     p.set_defaults(func=_from_args)
 

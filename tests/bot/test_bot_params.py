@@ -23,11 +23,31 @@ def test_size_is_clamped_to_the_stricter_of_the_bot_and_server_caps_with_a_note(
 
 
 def test_default_size_and_step_cap_and_random_seed() -> None:
-    params, notes = build_params(Options(), default_size=256, policy=_policy(max_steps=40))
-    assert params["size"] == 256 and params["steps"] == 40 and notes == []
+    params, notes = build_params(Options(), default_size=256, policy=_policy(max_steps=8))
+    assert params["size"] == 256 and params["steps"] == 8 and notes == []
     seeds = {build_params(Options(), default_size=256, policy=_policy())[0]["seed"] for _ in range(5)}
     assert len(seeds) > 1
     assert build_params(Options(seed=9), default_size=256, policy=_policy())[0]["seed"] == 9
+
+
+def test_a_step_cap_only_ever_lowers_the_steps() -> None:
+    """A cap above the preset's own steps (fast: 20) leaves them alone; it never raises them."""
+    assert build_params(Options(), default_size=256, policy=_policy(max_steps=40))[0]["steps"] is None
+    assert build_params(Options(), default_size=256, policy=_policy(max_steps=20))[0]["steps"] is None
+    assert build_params(Options(), default_size=256, policy=_policy())[0]["steps"] is None
+    seed = build_params(Options(preset="seed"), default_size=256, policy=_policy(max_steps=500))[0]
+    assert seed["steps"] == 500  # seed runs 2400 by default
+    parent = {"preset": "fast", "size": 256, "strength": 1.0, "seed": 5, "steps": 12}
+    assert derive_params(parent, "reroll", _policy(max_steps=40))["steps"] == 12  # the parent's, not raised
+    assert derive_params(parent, "reroll", _policy(max_steps=6))["steps"] == 6  # today's cap lowers it
+    assert derive_params({**parent, "steps": None}, "weaker", _policy(max_steps=100))["steps"] is None
+
+
+def test_the_torch_free_preset_steps_match_the_engine() -> None:
+    from bot._params import PRESET_STEPS
+    from engine._presets import PRESETS
+
+    assert {name: preset.steps for name, preset in PRESETS.items()} == PRESET_STEPS
 
 
 def test_a_preset_the_server_turned_off_is_refused() -> None:

@@ -104,7 +104,7 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
         per_server="Queued+running jobs this server may have",
         cooldown="Seconds between one member's requests",
         max_size="Largest output short side in px",
-        max_steps="Optimisation steps per job",
+        max_steps="Cap on optimisation steps per job (only ever lowers a preset's own)",
         presets="Allowed presets, comma-separated (fast, seed)",
     )
     async def limits(
