@@ -83,7 +83,7 @@ class EngineMetrics:
         )
         self.iterations = Counter(
             "stylebot_engine_iterations",
-            "Optimisation steps run (rate() = iterations per second)",
+            "Optimisation steps run, per job (rate() = iterations per second)",
             registry=self.registry,
         )
         self.pruned = Counter(
