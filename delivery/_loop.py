@@ -9,6 +9,11 @@ Then progress: running jobs with a status message get an edit when their progres
 only when it changed, e.g. when an engine came back). Failures back off per job (429s by their `retry_after`);
 nothing is dropped except a result whose target no longer exists, or that stayed refused (permissions) for
 `give_up_after` seconds.
+
+The bot enqueues first and records the status message id after posting it (`store.set_status_message`). A job that
+finishes in between would otherwise get a new channel message while its status message kept saying "queued", so an
+interaction job without a status message id waits up to `status_wait` seconds after its token was created; after
+that (the bot died before recording it) the result goes to the channel as usual.
 """
 
 from __future__ import annotations
@@ -79,13 +84,15 @@ class DeliveryLoop:
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
         give_up_after: float = 3600.0,
+        status_wait: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store, self._poster = store, poster
         self._poll, self._progress_interval, self._batch = poll_interval, progress_interval, batch_size
         self._default_limit = default_attachment_limit
         self._retry_base, self._retry_cap, self._give_up_after = retry_base, retry_cap, give_up_after
-        self._clock = clock
+        self._clock, self._wall_clock, self._status_wait = clock, wall_clock, status_wait
         self._backoff: dict[int, _Backoff] = {}
         self._progress_backoff: dict[int, float] = {}
         self._posted: dict[int, int | None] = {}  # posted, mark_delivered not yet recorded
@@ -150,7 +157,7 @@ class DeliveryLoop:
 
     async def deliver(self, job: Job) -> bool:
         """Deliver one terminal job if it is not backing off; True once `mark_delivered` is recorded."""
-        if not self._due(job.id):
+        if not self._due(job.id) or (job.id not in self._posted and self._awaiting_status_message(job)):
             return False
         extra = {"job_id": job.id, "action": "deliver"}
         if job.id not in self._posted:
@@ -179,6 +186,17 @@ class DeliveryLoop:
         for state in (self._posted, self._backoff, self._shown, self._progress_backoff):
             state.pop(job.id, None)
         return True
+
+    def _awaiting_status_message(self, job: Job) -> bool:
+        """An interaction job whose status message the bot may be about to record (see the module docstring)."""
+        t = job.target
+        if t.kind is not TargetKind.INTERACTION or t.status_message_id is not None or t.token_created_at is None:
+            return False
+        created = t.token_created_at if t.token_created_at.tzinfo else t.token_created_at.replace(tzinfo=UTC)
+        waiting = self._wall_clock() - created < timedelta(seconds=self._status_wait)
+        if waiting:
+            logger.debug("job %s: finished before its status message was recorded; waiting", job.id)
+        return waiting
 
     def _failed(self, job: Job, exc: BaseException, *, permanent: bool) -> bool:
         """Record a failed attempt and schedule the next; True when a permanent failure has lasted too long."""

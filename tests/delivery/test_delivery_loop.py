@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -234,3 +235,32 @@ async def test_jobs_backing_off_do_not_starve_newer_results() -> None:
     assert await loop.run_once() == 0  # the oldest is refused and backs off
     assert await loop.run_once() == 1  # the next one still goes out
     assert poster.for_job(fresh.id) and not poster.for_job(stuck.id)
+
+
+async def test_a_result_waits_for_the_status_message_the_bot_is_about_to_record() -> None:
+    """Enqueued, finished, then `set_status_message`: the result edits that message instead of posting anew."""
+    store, poster = InMemoryJobStore(), RecordingPoster()
+    job = await succeed(store, await submit(store, interaction_target(status_message_id=None)))
+    loop = _loop(store, poster)
+    assert await loop.run_once() == 0 and poster.calls == []  # waits: the bot may not have recorded it yet
+    await store.set_status_message(job.id, 555)
+    assert await loop.run_once() == 1
+    [posted] = poster.messages.values()
+    assert posted.message_id == 555 and posted.message.state == "succeeded"
+
+
+async def test_without_a_status_message_the_result_falls_back_to_the_channel_after_the_wait() -> None:
+    store, poster = InMemoryJobStore(), RecordingPoster()
+    now = datetime.now(UTC)
+    job = await succeed(store, await submit(store, interaction_target(status_message_id=None, created=now)))
+    wall = [now + timedelta(seconds=5)]
+    loop = _loop(store, poster, wall_clock=lambda: wall[0], status_wait=30.0)
+    assert await loop.run_once() == 0 and poster.calls == []
+    wall[0] = now + timedelta(seconds=31)  # the bot never recorded it (e.g. it died): post in the channel
+    assert await loop.run_once() == 1
+    [posted] = poster.for_job(job.id)
+    assert posted.channel_id == CHANNEL_ID and posted.message.state == "succeeded"
+    other = await succeed(store, await submit(store, interaction_target(status_message_id=None, created=now)))
+    channel_job = await succeed(store, await submit(store, DeliveryTarget(kind=TargetKind.CHANNEL, channel_id=1)))
+    assert await _loop(store, poster, wall_clock=lambda: now).run_once() == 1  # only the channel job went out
+    assert poster.for_job(channel_job.id) and not poster.for_job(other.id)
