@@ -50,6 +50,7 @@ class JobContext:
         self._abort: AbortReason | None = None
         self._pending: tuple[JobProgress, bytes | None] | None = None
         self.progress: JobProgress | None = None  # the last progress stored
+        self.reported: JobProgress | None = None  # the last progress reported (stored with the final write)
         self.finished = False  # the worker wrote this job's final state
 
     # -- for handlers -------------------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ class JobContext:
     ) -> bool:
         """Record progress; the next heartbeat stores it (throttled). Returns `should_abort()`."""
         previous = self._pending[1] if self._pending else None
-        progress = JobProgress(step=step, total=total, loss=loss)
+        progress = self.reported = JobProgress(step=step, total=total, loss=loss)
         self._pending = (progress, preview_png if preview_png is not None else previous)
         return self.should_abort()
 

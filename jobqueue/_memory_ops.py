@@ -74,16 +74,23 @@ class InMemoryJobStore(MemoryStoreBase):
                 changes["progress"] = dataclasses.replace(progress, updated_at=now)
             return self._set(current, **changes).cancel_requested
 
-    async def complete(self, job: Job, *, result: bytes, meta: dict[str, Any]) -> Job:
+    async def complete(
+        self, job: Job, *, result: bytes, meta: dict[str, Any], progress: JobProgress | None = None
+    ) -> Job:
         sha = await self.put_blob(result)
         async with self._lock:
             current = self._leased(job)
+            now = self._now()
+            if progress is not None:  # the final report; the preview stays the last one stored
+                preview = current.progress.preview_sha if current.progress else None
+                progress = dataclasses.replace(progress, preview_sha=preview, updated_at=now)
             return self._set(
                 current,
+                progress=progress or current.progress,
                 state=JobState.SUCCEEDED,
                 result_sha=sha,
                 result_meta=dict(meta),
-                finished_at=self._now(),
+                finished_at=now,
                 error=None,
                 **_NO_LEASE,
             )

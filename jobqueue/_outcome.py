@@ -46,7 +46,8 @@ async def finish_job(store: JobStore, ctx: JobContext, outcome: HandlerResult | 
             logger.info("job %s cancelled", job.id, extra={**extra, "action": "cancelled"})
             return "cancelled"
         if isinstance(outcome, HandlerResult):
-            await store.complete(job, result=outcome.result, meta=outcome.meta)
+            # the handler's last report (e.g. 3/3) may not have reached a heartbeat yet: the final write stores it
+            await store.complete(job, result=outcome.result, meta=outcome.meta, progress=ctx.reported)
             seconds = outcome.meta.get("seconds")
             logger.info("job %s succeeded (%s s)", job.id, seconds, extra={**extra, "action": "succeeded"})
             return "succeeded"

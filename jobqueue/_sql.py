@@ -28,6 +28,7 @@ from jobqueue._rows import NEW_JOB_COLUMNS
 __all__ = [
     "CLAIM",
     "COMPLETE",
+    "COMPLETE_PROGRESS",
     "HEARTBEAT",
     "HEARTBEAT_PROGRESS",
     "INSERT_JOB",
@@ -157,18 +158,28 @@ HEARTBEAT_PROGRESS = (
     )
     .returning(c.cancel_requested)
 )
-COMPLETE = (
+_DONE = {
+    "state": "succeeded",
+    "result_sha": bindparam("b_result_sha"),
+    "result_meta": bindparam("b_result_meta"),
+    "finished_at": bindparam("now", type_=Double),
+    "error": None,
+    "lease_token": None,
+    "lease_expires_at": None,
+    "deadline_at": None,
+}
+COMPLETE = update(JOBS).where(_leased).values(**_DONE).returning(*JOBS.c)
+# completion with the handler's last progress report (the final step may never have reached a heartbeat); the
+# preview stays the last one stored
+COMPLETE_PROGRESS = (
     update(JOBS)
     .where(_leased)
     .values(
-        state="succeeded",
-        result_sha=bindparam("b_result_sha"),
-        result_meta=bindparam("b_result_meta"),
-        finished_at=bindparam("now", type_=Double),
-        error=None,
-        lease_token=None,
-        lease_expires_at=None,
-        deadline_at=None,
+        **_DONE,
+        progress_step=bindparam("step"),
+        progress_total=bindparam("total"),
+        progress_loss=bindparam("loss", type_=Double),
+        progress_updated_at=bindparam("now", type_=Double),
     )
     .returning(*JOBS.c)
 )

@@ -23,6 +23,7 @@ from jobqueue._sql import (
     BLOBS,
     CLAIM,
     COMPLETE,
+    COMPLETE_PROGRESS,
     GUILDS,
     HEARTBEAT,
     HEARTBEAT_PROGRESS,
@@ -91,15 +92,21 @@ class SqlJobStore(SqlStoreBase):
             raise LeaseLost(job.id, job.lease_owner)
         return bool(rows[0][0])
 
-    async def complete(self, job: Job, *, result: bytes, meta: dict[str, Any]) -> Job:
+    async def complete(
+        self, job: Job, *, result: bytes, meta: dict[str, Any], progress: JobProgress | None = None
+    ) -> Job:
         now, data = self._now(), bytes(result)
         sha = hashlib.sha256(data).hexdigest()
         blob = {"sha": sha, "data": data, "size": len(data), "content_type": "image/png", "now": now}
         done = {"job_id": job.id, "lease": job.lease_token, "now": now, "b_result_sha": sha}
         done["b_result_meta"] = json.dumps(meta, separators=(",", ":"))
+        stmt = COMPLETE
+        if progress is not None:
+            stmt = COMPLETE_PROGRESS
+            done |= {"step": progress.step, "total": progress.total, "loss": progress.loss}
         # SQLite: one transaction. PostgreSQL: two autocommit statements; the blob insert is idempotent and a blob
         # left behind by a lost lease is collected by gc.
-        _, rows = await self.db.run_fast([(INSERT_BLOB[self.dialect], blob), (COMPLETE, done)])
+        _, rows = await self.db.run_fast([(INSERT_BLOB[self.dialect], blob), (stmt, done)])
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
         return job_from_row(rows[0])

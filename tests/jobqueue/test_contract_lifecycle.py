@@ -50,6 +50,30 @@ async def test_complete_stores_the_result_and_meta(store: JobStore) -> None:
     assert (await store.get(job.id)).result_meta == {"seconds": 1.5}
 
 
+async def test_complete_records_the_final_progress_and_keeps_the_stored_preview(
+    store: JobStore, clock: FakeClock
+) -> None:
+    await submit(store)
+    [job] = await store.claim("w1", lease_seconds=30)
+    preview = await store.put_blob(b"preview")
+    await store.heartbeat(job, lease_seconds=30, progress=JobProgress(step=2, total=3, preview_sha=preview))
+    clock.advance(2)
+    done = await store.complete(job, result=b"r", meta={}, progress=JobProgress(step=3, total=3, loss=0.25))
+    for seen in (done, await store.get(job.id)):
+        assert seen.progress is not None and (seen.progress.step, seen.progress.total) == (3, 3)
+        assert seen.progress.loss == pytest.approx(0.25) and seen.progress.preview_sha == preview
+        assert seen.progress.updated_at == clock.now
+
+
+async def test_complete_without_progress_keeps_the_last_heartbeat_s(store: JobStore) -> None:
+    await submit(store)
+    [job] = await store.claim("w1", lease_seconds=30)
+    await store.heartbeat(job, lease_seconds=30, progress=JobProgress(step=2, total=3))
+    await store.complete(job, result=b"r", meta={})
+    progress = (await store.get(job.id)).progress
+    assert progress is not None and (progress.step, progress.total) == (2, 3)
+
+
 async def test_heartbeat_extends_the_lease_and_stores_progress(store: JobStore, clock: FakeClock) -> None:
     await submit(store)
     [job] = await store.claim("w1", lease_seconds=10)

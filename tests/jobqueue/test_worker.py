@@ -114,6 +114,20 @@ async def test_progress_and_preview_are_stored_while_the_job_runs(store: JobStor
     assert (await store.get(job.id)).state == JobState.SUCCEEDED
 
 
+async def test_the_final_progress_step_is_recorded_at_completion(store: JobStore) -> None:
+    async def three_steps(job: Job, ctx: JobContext) -> HandlerResult:
+        for step in (1, 2, 3):
+            await ctx.report_progress(step, 3, 1.0 / step)
+        return HandlerResult(result=b"done")  # returns before any heartbeat could store 3/3
+
+    [job] = await submit(store)
+    await asyncio.wait_for(Worker(store, three_steps, **{**FAST, "heartbeat_interval": 60}).run_until_idle(), 30)
+    done = await store.get(job.id)
+    assert done.state == JobState.SUCCEEDED
+    assert done.progress is not None and (done.progress.step, done.progress.total) == (3, 3)
+    assert done.progress.percent == 100
+
+
 async def test_cancel_reaches_a_running_job_and_ends_it_cancelled(store: JobStore) -> None:
     [job] = await submit(store)
     worker = Worker(store, until_aborted, **FAST)
