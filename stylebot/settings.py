@@ -1,7 +1,9 @@
 """Every setting in one place, read once from the environment (and an optional `.env` file) by entry points.
 
 `Settings.from_env()` builds a frozen object; code below the entry points receives the fields it needs as plain
-arguments and never reads `os.environ`. `SETTINGS_DOC` drives the README's configuration table and `.env.example`.
+arguments and never reads `os.environ`. `SETTINGS_DOC` drives the README's configuration table and `.env.example`:
+after adding or changing a setting run `python -m stylebot._readme` and
+`python -m stylebot._envexample > .env.example` (tests/test_readme.py and tests/test_containers.py check both).
 """
 
 from __future__ import annotations
