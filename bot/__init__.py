@@ -8,11 +8,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["EXTENSIONS", "BotConfig", "Stylebot", "command_payload", "payload_hash"]
+__all__ = ["EXTENSIONS", "INVITE_PERMISSIONS", "BotConfig", "Stylebot", "command_payload", "invite_url", "payload_hash"]
 
 _LAZY: dict[str, str] = {
     "EXTENSIONS": "bot.exts",
     "BotConfig": "bot._config",
+    "INVITE_PERMISSIONS": "bot._invite",
+    "invite_url": "bot._invite",
     "Stylebot": "bot._bot",
     "command_payload": "bot._bot",
     "payload_hash": "bot._bot",
@@ -21,6 +23,7 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from bot._bot import Stylebot, command_payload, payload_hash
     from bot._config import BotConfig
+    from bot._invite import INVITE_PERMISSIONS, invite_url
     from bot.exts import EXTENSIONS
 
 

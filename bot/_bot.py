@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot._config import BotConfig
+from bot._invite import invite_url
 from bot.exts import EXTENSIONS
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ class Stylebot(commands.Bot):
     async def on_ready(self) -> None:
         assert self.user is not None
         logger.info("logged in as %s (id %s) in %d servers", self.user, self.user.id, len(self.guilds))
+        if self.application_id is not None:
+            logger.info("invite link: %s", invite_url(self.application_id))
 
     async def close(self) -> None:
         try:
