@@ -18,8 +18,10 @@ from functools import cache
 from pathlib import Path
 
 # Alembic ≥1.16 logs one INFO line per autogenerate plugin when it is imported, i.e. on every start of every
-# process; that says nothing to an operator. (Set before the import below.)
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+# process; that says nothing to an operator. (Set before the import below; a process that configured DEBUG keeps it.)
+_plugins_log = logging.getLogger("alembic.runtime.plugins")
+if not _plugins_log.isEnabledFor(logging.DEBUG):
+    _plugins_log.setLevel(logging.WARNING)
 
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402

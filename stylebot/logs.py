@@ -109,5 +109,20 @@ def configure_logging(level: str = "INFO", fmt: str = "text", role: str | None =
     root.setLevel(level.upper())
     if role:
         _context.set({**_context.get(), "process_role": role})
-    for noisy in ("discord.gateway", "discord.http", "aiosqlite", "sqlalchemy.engine", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    _quiet_libraries(root.level)
+
+
+# Loggers whose INFO lines say nothing to an operator (alembic's plugin set-up at every import, its "context impl"
+# and "will assume" lines at every start): WARNING, unless we run at DEBUG.
+_CHATTY = ("alembic", "alembic.runtime.plugins", "alembic.runtime.migration", "sqlalchemy")
+# Loggers that would write SQL parameters (interaction tokens, image bytes) or request URLs with interaction tokens:
+# WARNING even at DEBUG.
+_LEAKY = ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg", "discord.gateway", "discord.http")
+
+
+def _quiet_libraries(level: int) -> None:
+    """Set the third-party loggers' levels for a process logging at `level` (see `_CHATTY` and `_LEAKY`)."""
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.NOTSET if level <= logging.DEBUG else max(logging.WARNING, level))
+    for name in _LEAKY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, level))
