@@ -1,7 +1,7 @@
 """`stylebot run`: the bot and one engine as two processes, stopped together.
 
-stylebot run            needs DISCORD_TOKEN; SIGINT/SIGTERM are forwarded; when one process dies the other is
-                        stopped and its exit status becomes ours
+stylebot run            needs DISCORD_TOKEN; downloads the VGG19 weights first when they are missing; SIGINT/SIGTERM
+                        are forwarded; when one process dies the other is stopped and its exit status becomes ours
 stylebot run --auto     without DISCORD_TOKEN: run `stylebot demo` instead and say how to add a token
 """
 
@@ -43,6 +43,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.auto:
             raise UsageError("DISCORD_TOKEN is not set; add it to .env (README: Discord setup) or use `stylebot demo`")
         return _demo_instead(args.demo_output, settings)
+    from stylebot._cli._first_run import ensure_weights
+
+    ensure_weights(settings.weights)  # a fresh clone: fetch them once rather than have the engine refuse to start
     return asyncio.run(supervise(["bot"], ["engine"]))
 
 
