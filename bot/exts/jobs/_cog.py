@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 import discord
+from delivery import DiscordPoster
 from discord import app_commands
 from discord.ext import commands
 from jobqueue import Job, JobState
 
 from bot._bot import Stylebot
+from bot.exts.jobs._forget import forget, forget_reply
 
 __all__ = ["Jobs", "job_line"]
 
@@ -56,12 +58,13 @@ class Jobs(commands.Cog):
     @app_commands.command(name="forget", description="Delete your stored images and results")
     async def forget(self, interaction: discord.Interaction[Stylebot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        store = self.bot.store
-        cancelled = await store.purge(user_id=interaction.user.id)
-        deleted = await store.forget_user(interaction.user.id)
-        logger.info("user %s forgot %d jobs (%d queued cancelled)", interaction.user.id, deleted, cancelled)
-        text = f"Deleted the stored images and results of {deleted} of your jobs."
-        if cancelled:
-            text += f" {cancelled} queued jobs were cancelled first."
-        text += " A job that is running right now keeps its images until it finishes; run /forget again then."
-        await interaction.followup.send(text, ephemeral=True)
+        result = await forget(self.bot.store, interaction.user.id, DiscordPoster(self.bot))
+        logger.info(
+            "user %s forgot %d jobs (%d queued cancelled, %d status messages edited, %d running kept)",
+            interaction.user.id,
+            result.deleted,
+            result.cancelled,
+            result.retired,
+            result.running,
+        )
+        await interaction.followup.send(forget_reply(result), ephemeral=True)
