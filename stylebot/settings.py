@@ -86,6 +86,12 @@ class Settings:
     poll_interval: float = _env("STYLEBOT_POLL_INTERVAL", "Seconds between queue polls when idle.", default=0.5)
     max_attempts: int = _env("STYLEBOT_MAX_ATTEMPTS", "Attempts before a job is marked dead.", default=3)
     batch_size: int = _env("STYLEBOT_BATCH_SIZE", "Compatible jobs a GPU worker runs as one batch.", default=4)
+    # Delivery
+    progress_interval: float = _env(
+        "STYLEBOT_PROGRESS_INTERVAL",
+        "Least seconds between two progress edits of one job's Discord status message (at least 1; Discord rate-limits edits).",
+        default=3.0,
+    )
     # Limits
     max_queued_per_user: int = _env("STYLEBOT_MAX_QUEUED_PER_USER", "Queued+running jobs one user may have.", default=3)
     max_queued_per_guild: int = _env(

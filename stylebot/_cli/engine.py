@@ -30,11 +30,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from stylebot.errors import UsageError
 from stylebot.settings import Settings
 
 __all__ = ["Service", "build_services", "register", "serve"]
 
 logger = logging.getLogger(__name__)
+
+MIN_PROGRESS_INTERVAL = 1.0  # seconds; faster edits of one message would run into Discord's rate limits
 
 Service = Callable[[], Awaitable[None]]
 
@@ -79,6 +82,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if v is not None
         }
     )
+    if settings.progress_interval < MIN_PROGRESS_INTERVAL:
+        raise UsageError(
+            f"STYLEBOT_PROGRESS_INTERVAL must be at least {MIN_PROGRESS_INTERVAL:g} s (Discord rate-limits message "
+            f"edits), got {settings.progress_interval:g}"
+        )
     return asyncio.run(_main(args, settings))
 
 
@@ -143,7 +151,12 @@ def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = N
         worker.on_finished = metrics.on_finished
 
     async def delivery() -> None:
-        await run_delivery(store, token=settings.discord_token, api_base=settings.discord_api_base)
+        await run_delivery(
+            store,
+            token=settings.discord_token,
+            api_base=settings.discord_api_base,
+            progress_interval=settings.progress_interval,
+        )
 
     async def retention() -> None:
         await run_retention(store, retention_days=settings.retention_days, on_pruned=metrics.pruned.inc)

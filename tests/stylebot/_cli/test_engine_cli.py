@@ -39,3 +39,31 @@ def test_missing_weights_stop_the_engine_at_start(tmp_path: Path, capsys: pytest
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("error: ") and "no-such-vgg19.pth" in last
     assert not (tmp_path / "stylebot.db").exists()  # nothing was touched
+
+
+def test_a_too_short_progress_interval_stops_the_engine_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STYLEBOT_PROGRESS_INTERVAL", "0.2")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stylebot.db'}"
+    assert main(["engine", "--db", url, "--burst", "--device", "cpu"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: STYLEBOT_PROGRESS_INTERVAL must be at least 1 s")
+    assert not (tmp_path / "stylebot.db").exists()
+
+
+async def test_the_delivery_service_edits_progress_at_the_configured_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import delivery
+    from stylebot._cli.engine import build_services
+    from stylebot.settings import Settings
+
+    seen: dict[str, object] = {}
+
+    async def recording_run_delivery(store: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+
+    monkeypatch.setattr(delivery, "run_delivery", recording_run_delivery)
+    settings = Settings.from_env({"STYLEBOT_PROGRESS_INTERVAL": "7.5", "DISCORD_TOKEN": "t"}, dotenv=None)
+    services = build_services(object(), settings.replace(engine_metrics_port=0), object(), metrics=object())
+    await services[0]()
+    assert seen["progress_interval"] == 7.5 and Settings().progress_interval == 3.0
