@@ -5,6 +5,11 @@ while the bot was down (`ChallengeStore.due`), then sleeps until the next deadli
 tick, to post entries as their jobs finish). `wake()` makes it look again at once (a challenge was started, ended,
 extended). Each step is recorded after it is posted (`mark_entry_posted`, `mark_submissions_announced`,
 `mark_announced`), so a crash repeats at most the one post in flight.
+
+One bad entry or challenge never holds up the others: an entry whose stylized picture is gone from the database is
+withdrawn (its author is told, the slot is free again); a post Discord refuses for good (4xx) is recorded as done; a
+transient failure (database, Discord 5xx/429) backs that entry off (tick * 2^n, at most 5 minutes) while the others go
+on; an unexpected error is retried the same way and the entry skipped after `GIVE_UP_AFTER` tries.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import asyncio
 import contextlib
 import io
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import discord
 from jobqueue import (
+    BlobNotFound,
     Challenge,
     ChallengeClosed,
     ChallengeEvent,
@@ -39,6 +46,20 @@ logger = logging.getLogger(__name__)
 
 _MENTION_USERS = discord.AllowedMentions(everyone=False, roles=False, users=True)
 _FAILED = (JobState.FAILED, JobState.DEAD)
+GIVE_UP_AFTER = 5  # tries of one entry that failed unexpectedly before it is skipped for good
+MAX_BACKOFF = 300.0
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth repeating as is: the database hiccuped, Discord is down or rate-limits, the network timed out."""
+    if isinstance(exc, discord.HTTPException):
+        return exc.status >= 500 or exc.status == 429
+    return isinstance(exc, JobQueueError | OSError | TimeoutError) and not isinstance(exc, BlobNotFound)
+
+
+def _permanent_http(exc: discord.HTTPException) -> bool:
+    """Discord refused the post for good (gone, forbidden, too large, invalid): repeating cannot help."""
+    return 400 <= exc.status < 500 and exc.status != 429
 
 
 class ChallengeRunner:
@@ -49,6 +70,7 @@ class ChallengeRunner:
         self.tick = tick
         self._wake = asyncio.Event()
         self._announcing = asyncio.Lock()
+        self._backoff: dict[int, tuple[int, float]] = {}  # entry id → (failed tries, monotonic time of the next)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -69,8 +91,8 @@ class ChallengeRunner:
         await self.bot.wait_until_ready()
         while True:
             try:
-                await self.run_once()
-                delay = await self._delay()
+                clean = await self.run_once()
+                delay = await self._delay() if clean else self.tick  # a deadline that failed: not in a tight loop
             except (JobQueueError, discord.HTTPException) as exc:
                 logger.warning("challenge runner step failed (%s); retrying", type(exc).__name__)
                 delay = self.tick
@@ -91,12 +113,61 @@ class ChallengeRunner:
                 delay = min(delay, max(0.0, (upcoming[1] - now).total_seconds()))
         return delay
 
-    async def run_once(self) -> None:
-        """Post finished entries, then process every due deadline (in order)."""
+    async def run_once(self) -> bool:
+        """Post finished entries, then process every due deadline (in order); False if a deadline failed."""
         for entry in await self.store.entries_to_post():
-            await self.post_entry(entry)
+            await self._try_post_entry(entry)
+        clean = True
         for due in await self.store.due():
-            await self.process(due.challenge, due.event)
+            try:
+                await self.process(due.challenge, due.event)
+            except Exception as exc:  # the next challenge's deadline must not wait behind this one
+                clean = False
+                logger.warning(
+                    "challenge %s: %s not processed yet (%s: %s); trying again in %.0f s",
+                    due.challenge.id,
+                    due.event.value,
+                    type(exc).__name__,
+                    exc,
+                    self.tick,
+                    exc_info=None if _transient(exc) else exc,
+                )
+        return clean
+
+    async def _try_post_entry(self, entry: Entry) -> None:
+        """`post_entry`, with this entry backed off (or, after repeated unexpected errors, skipped) on failure."""
+        tries, next_try = self._backoff.get(entry.id, (0, 0.0))
+        if time.monotonic() < next_try:
+            return
+        try:
+            await self.post_entry(entry)
+        except Exception as exc:
+            tries += 1
+            transient = _transient(exc)
+            if not transient and tries >= GIVE_UP_AFTER:
+                self._backoff.pop(entry.id, None)
+                logger.error(
+                    "challenge %s: entry %s skipped after %d failed tries to post it",
+                    entry.challenge_id,
+                    entry.id,
+                    tries,
+                    exc_info=exc,
+                )
+                await self.store.mark_entry_posted(entry.id, message_id=None)
+                return
+            delay = min(MAX_BACKOFF, self.tick * 2**tries)
+            self._backoff[entry.id] = (tries, time.monotonic() + delay)
+            logger.warning(
+                "challenge %s: entry %s not posted (%s: %s); trying it again in %.0f s, the other entries go on",
+                entry.challenge_id,
+                entry.id,
+                type(exc).__name__,
+                exc,
+                delay,
+                exc_info=None if transient else exc,
+            )
+        else:
+            self._backoff.pop(entry.id, None)
 
     # entries
     async def post_entry(self, entry: Entry) -> None:
@@ -104,7 +175,10 @@ class ChallengeRunner:
         message_id: int | None = None
         try:
             if entry.finished and challenge.is_open:  # after the end an entry is no longer shown or voted on
-                message_id = await self._send_entry(challenge, entry)
+                try:
+                    message_id = await self._send_entry(challenge, entry)
+                except BlobNotFound:
+                    await self._drop_lost_entry(challenge, entry)
             elif entry.active and entry.job_state in _FAILED and challenge.is_open:
                 await self.channel(challenge).send(
                     f"<@{entry.user_id}>, your entry #{entry.id} could not be stylized, sorry. "
@@ -112,17 +186,38 @@ class ChallengeRunner:
                     allowed_mentions=_MENTION_USERS,
                     nonce=f"sbe{entry.id}",
                 )
-        except (discord.NotFound, discord.Forbidden) as exc:  # repeating cannot help: record it and move on
-            logger.warning(
-                "challenge %s: entry %s not posted (HTTP %s: gallery gone or not allowed)",
+        except discord.HTTPException as exc:
+            if not _permanent_http(exc):
+                raise
+            logger.warning(  # repeating cannot help: record it and move on
+                "challenge %s: entry %s not posted (HTTP %s: gallery gone, not allowed or post refused: %s)",
                 challenge.id,
                 entry.id,
                 exc.status,
+                exc.text,
             )
         await self.store.mark_entry_posted(entry.id, message_id=message_id)
         if entry.job_id is not None:
             with contextlib.suppress(JobQueueError):
                 await self.jobs.mark_delivered(entry.job_id)
+
+    async def _drop_lost_entry(self, challenge: Challenge, entry: Entry) -> None:
+        """The entry's stylized picture is gone from the database: tell the author, withdraw it (frees the slot)."""
+        logger.warning(
+            "challenge %s: entry %s skipped: its stylized picture (job %s) is no longer in the database; "
+            "withdrawn so that its author can submit again",
+            challenge.id,
+            entry.id,
+            entry.job_id,
+        )
+        await self.channel(challenge).send(
+            f"<@{entry.user_id}>, your entry #{entry.id} could not be shown, sorry: its picture was lost. "
+            "It no longer counts against your entries: submit it again or try another picture.",
+            allowed_mentions=_MENTION_USERS,
+            nonce=f"sbe{entry.id}",
+        )
+        with contextlib.suppress(ChallengeClosed):
+            await self.store.withdraw_entry(entry.id, user_id=entry.user_id)
 
     async def _send_entry(self, challenge: Challenge, entry: Entry) -> int:
         assert entry.result_sha is not None
@@ -189,10 +284,14 @@ class ChallengeRunner:
             )
         else:
             text, embeds = results_message(challenge, ranked)
-            files = [
-                discord.File(io.BytesIO(await self.jobs.get_blob(r.entry.result_sha or "")), f"winner-{r.rank}.png")
-                for r in ranked[:3]
-            ]
+            files = []
+            for r in ranked[:3]:
+                try:
+                    data = await self.jobs.get_blob(r.entry.result_sha or "")
+                except BlobNotFound:  # announce the winners anyway, without this picture
+                    logger.warning("challenge %s: winner %s announced without its picture (gone)", challenge.id, r.rank)
+                    continue
+                files.append(discord.File(io.BytesIO(data), f"winner-{r.rank}.png"))
             await self.channel(challenge, gallery=False).send(
                 text, embeds=embeds, files=files, allowed_mentions=_MENTION_USERS, nonce=f"sbr{challenge.id}"
             )
