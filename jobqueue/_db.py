@@ -255,7 +255,10 @@ class PostgresDatabase(Database):
                         max_size=10,
                         timeout=15,
                         reset=_keep_session,
+                        # plan the hot statements once per connection (their ORDER BY is an index, so the generic
+                        # plan is an index range scan); re-prepared every minute so statistics catch up
                         server_settings={"plan_cache_mode": "force_generic_plan"},
+                        max_cached_statement_lifetime=60,
                     )
         return self._pool
 

@@ -26,7 +26,6 @@ from jobqueue._models import Job as JobRow
 from jobqueue._rows import NEW_JOB_COLUMNS
 
 __all__ = [
-    "CLAIM",
     "COMPLETE",
     "COMPLETE_PROGRESS",
     "HEARTBEAT",
@@ -35,6 +34,7 @@ __all__ = [
     "JOBS",
     "JOB_BY_ID",
     "JOB_BY_KEY",
+    "claim_for",
     "claim_statement",
     "insert_blob",
     "order_key",
@@ -63,11 +63,13 @@ def order_key() -> tuple[ColumnElement[object], ...]:
 JOB_BY_ID = select(JOBS).where(c.id == bindparam("job_id"))
 JOB_BY_KEY = select(JOBS).where(c.idempotency_key == bindparam("key"))
 
+ONE = literal_column("1")  # literal LIMIT 1 (a bound LIMIT gets a bad generic plan on PostgreSQL)
+
 # The queue head and a user's last round are O(log n) lookups in the partial indexes ix_jobs_claim_order and
 # ix_jobs_user_active. (No other index leads with `state`, or SQLite's planner, without ANALYZE statistics, would
 # rather scan the `state = ?` rows of that index and sort them.)
 _head = func.coalesce(
-    select(c.fair_rank).where(state_is("queued")).order_by(c.fair_rank).limit(1).scalar_subquery(),
+    select(c.fair_rank).where(state_is("queued")).order_by(c.fair_rank).limit(ONE).scalar_subquery(),
     0,
 )
 _mine = (
@@ -75,7 +77,7 @@ _mine = (
         select(c.fair_rank)
         .where(c.user_id == bindparam("rank_user"), state_is("queued", "running"))
         .order_by(c.fair_rank.desc())
-        .limit(1)
+        .limit(ONE)
         .scalar_subquery(),
         0,
     )
@@ -105,9 +107,12 @@ def _claimable(batch: bool) -> list[ColumnElement[bool]]:
     return conds
 
 
-def claim_statement(dialect: str, *, batch: bool) -> Update:
-    """One statement: pick the fair head of the queue and lease it (RETURNING the leased rows)."""
-    pick = select(c.id).where(*_claimable(batch)).order_by(*order_key()).limit(bindparam("limit"))
+def claim_statement(dialect: str, *, batch: bool, limit: int) -> Update:
+    """One statement: pick the fair head of the queue and lease it (RETURNING the leased rows).
+
+    `limit` is rendered as a literal: PostgreSQL plans a prepared `LIMIT $n` for an unknown row count (a sort of
+    the whole queue, ten times slower) where `LIMIT 1` is an index range scan."""
+    pick = select(c.id).where(*_claimable(batch)).order_by(*order_key()).limit(literal_column(str(int(limit))))
     if dialect == "postgresql":
         # A materialized CTE runs once: as an IN (subquery) the planner may re-run it per outer row, and with SKIP
         # LOCKED every run locks a further row (the UPDATE then leases more than `limit` jobs).
@@ -135,7 +140,17 @@ def claim_statement(dialect: str, *, batch: bool) -> Update:
     ).returning(*JOBS.c)
 
 
-CLAIM = {(d, b): claim_statement(d, batch=b) for d in ("sqlite", "postgresql") for b in (False, True)}
+_CLAIMS: dict[tuple[str, bool, int], Update] = {}
+
+
+def claim_for(dialect: str, *, batch: bool, limit: int) -> Update:
+    """The claim statement for this dialect, batch filter and limit (built once per combination)."""
+    key = (dialect, batch, limit)
+    stmt = _CLAIMS.get(key)
+    if stmt is None:
+        stmt = _CLAIMS[key] = claim_statement(dialect, batch=batch, limit=limit)
+    return stmt
+
 
 _leased = and_(c.id == bindparam("job_id"), c.lease_token == bindparam("lease"), state_is("running"))
 HEARTBEAT = (

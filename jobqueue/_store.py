@@ -21,7 +21,6 @@ from jobqueue._policy import check_guild_changes, new_lease_token
 from jobqueue._rows import JOB_COLUMNS, guild_from_row, guild_to_values, job_from_row
 from jobqueue._sql import (
     BLOBS,
-    CLAIM,
     COMPLETE,
     COMPLETE_PROGRESS,
     GUILDS,
@@ -30,6 +29,7 @@ from jobqueue._sql import (
     INSERT_BLOB,
     JOBS,
     META,
+    claim_for,
     state_is,
 )
 from jobqueue._store_base import SqlStoreBase, upsert
@@ -65,12 +65,12 @@ class SqlJobStore(SqlStoreBase):
         if limit < 1:
             return []
         now = self._now()
-        params: dict[str, Any] = {"now": now, "expires": now + lease_seconds, "limit": limit}
+        params: dict[str, Any] = {"now": now, "expires": now + lease_seconds}
         params["default_limit"] = self.options.job_time_limit
         params |= {"worker": worker_id, "new_lease": new_lease_token()}
         if batch_key is not None:
             params["want_batch"] = batch_key
-        stmt = CLAIM[(self.dialect, batch_key is not None)]
+        stmt = claim_for(self.dialect, batch=batch_key is not None, limit=min(limit, 100))
         [rows] = await self.db.run_fast([(stmt, params)])
         return [job_from_row(r) for r in sorted(rows, key=_order)]
 
