@@ -25,7 +25,7 @@ from stylebot._cli._children import Children, child_env
 from stylebot.errors import StylebotError, UsageError
 from stylebot.settings import Settings
 
-__all__ = ["register", "run_demo", "synthesize"]
+__all__ = ["register", "result_image", "run_demo", "synthesize"]
 
 logger = logging.getLogger(__name__)
 
@@ -183,10 +183,9 @@ async def _stylize(
     sys.stderr.write(f"/stylize sent as member '{scene.member.name}'; waiting for the engine's result…\n")
     try:
         async with asyncio.timeout(wait):
-            message = await _watch(scene, children)
+            return await _watch(scene, children)
     except TimeoutError:
         raise StylebotError(f"no result within {wait:.0f} s; try a smaller --size or --steps") from None
-    return message.attachments[0].data
 
 
 def _reply(inter: Any) -> str | None:
@@ -199,15 +198,16 @@ def _reply(inter: Any) -> str | None:
     return None if original is None or original.loading else original.text()
 
 
-async def _watch(scene: Any, children: Children) -> Any:
-    """The first public message with an image in the channel; prints progress while waiting."""
+async def _watch(scene: Any, children: Children) -> bytes:
+    """The result image posted in the channel (not the progress preview); prints progress while waiting."""
     s = scene.standin
     channel = scene.channel.id
     last = ""
     while True:
         for m in s.channel_messages(channel, include_ephemeral=False):
-            if m.attachments and any(a.content_type and a.content_type.startswith("image/") for a in m.attachments):
-                return m
+            data = result_image(m)
+            if data is not None:
+                return data
             line = next((x for x in m.text().splitlines() if "%" in x or "Step" in x or "step" in x), "")
             if line and line != last:
                 sys.stderr.write(f"  {line.replace('*', '').strip()[:100]}\n")
@@ -216,6 +216,26 @@ async def _watch(scene: Any, children: Children) -> Any:
             if proc.returncode is not None:
                 raise StylebotError(f"the demo's {name} process exited with status {proc.returncode}")
         await asyncio.sleep(0.5)
+
+
+def result_image(message: Any) -> bytes | None:
+    """The image a finished job's message shows as its embed image; None while it only shows progress.
+
+    A running job's status message carries the small progress preview as an attachment too (the embed's thumbnail),
+    so "the first message with an image" would be that preview. A job that failed or was cancelled raises.
+    """
+    for embed in message.embeds:
+        if embed.get("title") in _GAVE_UP:
+            reason = str(embed.get("description", "")).split("\n")[0]
+            raise StylebotError(f"the demo job ended without a result ({embed['title']}): {reason}")
+        url = str((embed.get("image") or {}).get("url", ""))
+        if url.startswith("attachment://"):
+            name = url.removeprefix("attachment://")
+            return next((a.data for a in message.attachments if a.filename == name), None)
+    return None
+
+
+_GAVE_UP = ("Failed", "Could not finish", "Cancelled")
 
 
 def _tail(path: Path, lines: int = 30) -> str:
