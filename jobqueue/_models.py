@@ -70,7 +70,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int] = mapped_column(BigInteger)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
-    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)  # where the request was made (Job.channel_id)
     params: Mapped[str] = mapped_column(Text)  # JSON object (engine.StyleParams.to_dict())
     content_sha: Mapped[str] = mapped_column(String(64))
     style_shas: Mapped[str] = mapped_column(Text)  # JSON list of sha256 hex
@@ -81,6 +81,8 @@ class Job(Base):
     interaction_token: Mapped[str | None] = mapped_column(Text)
     token_created_at: Mapped[float | None] = mapped_column(Double)
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    # where delivery posts (DeliveryTarget.channel_id); may differ from channel_id, e.g. a challenge's gallery
+    target_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     status_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # scheduling
     priority: Mapped[int] = mapped_column(Integer)

@@ -310,3 +310,16 @@ async def test_forget_user_spares_running_jobs(store: JobStore) -> None:
     await submit(store, 1)
     assert await store.forget_user(1) == 1
     assert (await store.get(running.id)).state is JobState.RUNNING
+
+
+@pytest.mark.parametrize(("asked_in", "posted_to"), [(10, 20), (None, 20), (10, None), (10, 10)])
+async def test_the_job_s_channel_and_its_delivery_channel_are_kept_apart(
+    store: JobStore, asked_in: int | None, posted_to: int | None
+) -> None:
+    """`Job.channel_id` is where the request was made; `target.channel_id` is where delivery posts (a challenge
+    entry is made in the challenge's channel and posted to its gallery). Every store keeps both as given."""
+    target = DeliveryTarget(kind=TargetKind.CHANNEL, channel_id=posted_to, thread_id=30)
+    job = await submit(store, channel_id=asked_in, target=target)
+    [claimed] = await store.claim("w", lease_seconds=30)
+    for seen in (job, await store.get(job.id), claimed, (await store.list_jobs())[0]):
+        assert (seen.channel_id, seen.target.channel_id, seen.target.thread_id) == (asked_in, posted_to, 30)
