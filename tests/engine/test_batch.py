@@ -15,15 +15,34 @@ P = StyleParams(preset="fast", size=32, steps=6, device="cpu")
 
 
 def test_a_jobs_output_does_not_depend_on_its_batch_mates(content, style) -> None:
-    other_content, other_style = smooth_image(48, 40, seed=5), smooth_image(32, 32, seed=6)
-    mine = (content, [style], dataclasses.replace(P, seed=3))
+    """Short run: batched and alone agree to rounding (a long non-convex run amplifies rounding, not the mates)."""
+    short = dataclasses.replace(P, steps=3, seed=3)
+    other_style = smooth_image(32, 32, seed=6)
+    mine = (content, [style], short)
     alone = engine.stylize_batch([mine], weights="random")[0]
-    mates = [(other_content, [other_style], dataclasses.replace(P, seed=9, strength=3.0, tv=5.0)), mine]
-    other_mate = (smooth_image(40, 48, seed=8), [style, other_style], P)
-    together = engine.stylize_batch([mates[0], mine, other_mate], weights="random")
-    assert isinstance(alone, engine.StylizeResult) and isinstance(together[1], engine.StylizeResult)
-    torch.testing.assert_close(together[1].image, alone.image, atol=2e-3, rtol=0)
+    mate = (smooth_image(40, 48, seed=8), [style, other_style], dataclasses.replace(short, seed=9, strength=3.0, tv=5))
+    other_shape = (smooth_image(48, 40, seed=5), [other_style], short)
+    together = engine.stylize_batch([other_shape, mine, mate], weights="random")
     assert all(isinstance(r, engine.StylizeResult) for r in together)
+    assert isinstance(alone, engine.StylizeResult) and isinstance(together[1], engine.StylizeResult)
+    diff = (together[1].image - alone.image).abs()
+    assert diff.mean() < 1e-3 and diff.max() < 2e-2, (diff.mean(), diff.max())
+    assert together[1].final_loss == pytest.approx(alone.final_loss, rel=1e-2)
+    assert (together[2].image - alone.image).abs().mean() > 0.01  # the mate really was different work
+
+
+def test_batched_long_runs_differ_only_as_much_as_rounding_noise_does(content, style) -> None:
+    """Over a longer run, the batch-mates' effect is no bigger than a 1e-6 change of the job's own pixels."""
+    mine = (content, [style], dataclasses.replace(P, steps=30, seed=3))
+    alone = engine.stylize_batch([mine], weights="random")[0]
+    nudged = engine.stylize_batch([(content + 1e-6, [style], mine[2])], weights="random")[0]
+    mate = (smooth_image(40, 48, seed=8), [smooth_image(32, 32, seed=6)], dataclasses.replace(P, seed=9, strength=3))
+    together = engine.stylize_batch([mine, mate], weights="random")[0]
+    assert isinstance(alone, engine.StylizeResult) and isinstance(nudged, engine.StylizeResult)
+    assert isinstance(together, engine.StylizeResult)
+    noise = (alone.image - nudged.image).abs().mean().item()
+    assert (together.image - alone.image).abs().mean().item() <= 3 * noise + 1e-4
+    assert together.final_loss == pytest.approx(alone.final_loss, rel=0.05)
 
 
 def test_cancelling_one_item_leaves_the_others_running(content, style) -> None:
@@ -38,7 +57,8 @@ def test_cancelling_one_item_leaves_the_others_running(content, style) -> None:
                                    on_progress=on_progress)  # fmt: skip
     assert isinstance(results[0], Cancelled)
     assert isinstance(results[1], engine.StylizeResult)
-    assert seen == {0: [1, 2], 1: list(range(1, 7))}
+    assert seen[0] == [1, 2]
+    assert seen[1] == list(range(1, results[1].steps + 1)) and results[1].steps > 2
 
 
 def test_bad_items_fail_alone(content, style) -> None:

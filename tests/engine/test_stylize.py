@@ -9,9 +9,14 @@ import torch
 
 import engine
 from engine import Cancelled, EngineError, JobTimeout, Progress, StyleParams
+from engine._presets import schedule
 from tests.engine.conftest import smooth_image
 
-FAST = StyleParams(preset="fast", size=32, steps=6, device="cpu")
+FAST = StyleParams(preset="fast", size=32, steps=12, device="cpu")
+
+
+def _total(params: StyleParams, hw: tuple[int, int] = (32, 38)) -> int:
+    return sum(s.steps + s.warmup for s in schedule(params, hw))
 
 
 def _run(content: torch.Tensor, style: torch.Tensor, params: StyleParams = FAST, **kw: object) -> engine.StylizeResult:
@@ -30,19 +35,29 @@ def test_result_describes_the_run(content, style) -> None:
     result = _run(content, style)
     assert result.image.shape == (1, 3, 32, 38)  # short side 32, long side truncated like torchvision
     assert result.size == (38, 32)
-    assert result.steps == 6 and result.device == "cpu"
+    assert result.steps == _total(FAST) == 12 and result.device == "cpu"
     assert result.weights == "random" and result.random_weights
     assert any("random" in note for note in result.notes)
     assert result.image.min() >= 0 and result.image.max() <= 1
 
 
-@pytest.mark.parametrize(("preset", "steps", "factor"), [("fast", 8, 0.2), ("seed", 20, 0.9)])
-def test_loss_falls(content, style, preset, steps, factor) -> None:
+def test_loss_falls_in_the_seed_preset(content, style) -> None:
     losses: list[float] = []
-    params = StyleParams(preset=preset, size=32, steps=steps, device="cpu")
+    params = StyleParams(preset="seed", size=32, steps=20, device="cpu")
     _run(content, style, params, on_progress=lambda p: losses.append(p.loss))
-    assert len(losses) == steps
-    assert losses[-1] < factor * losses[0]
+    assert len(losses) == 20
+    assert losses[-1] < 0.9 * losses[0]
+
+
+def test_loss_falls_in_the_fast_presets_warm_up_and_full_phases(content, style) -> None:
+    seen: list[Progress] = []
+    _run(content, style, dataclasses.replace(FAST, steps=60), on_progress=seen.append)
+    warm = [p.loss for p in seen if p.warmup]
+    full = [p.loss for p in seen if not p.warmup]
+    assert len(full) == 3 and len(warm) == 57
+    assert seen[0].warmup and not seen[-1].warmup  # the warm-up comes first
+    assert warm[-1] < 0.2 * warm[0]
+    assert full[-1] < full[0]
 
 
 def test_seed_preset_starts_from_the_content_and_reports_the_seed_objective(content, style) -> None:
@@ -66,9 +81,10 @@ def test_seed_preset_final_loss_matches_seed_objective_of_its_output(content, st
 
 def test_progress_reports_steps_total_and_previews(content, style) -> None:
     seen: list[Progress] = []
-    _run(content, style, dataclasses.replace(FAST, steps=10), on_progress=seen.append)
-    assert [p.step for p in seen] == list(range(1, 11))
-    assert all(p.total == 10 for p in seen)
+    params = dataclasses.replace(FAST, steps=10)
+    _run(content, style, params, on_progress=seen.append)
+    assert [p.step for p in seen] == list(range(1, _total(params) + 1))
+    assert all(p.total == _total(params) for p in seen)
     previews = [p.preview for p in seen if p.preview is not None]
     assert previews and previews[-1].shape == (3, 32, 38)
 
@@ -146,3 +162,36 @@ def test_resolve_device() -> None:
     assert engine.resolve_device("auto") in ("cpu", "cuda", "mps")
     with pytest.raises(EngineError, match="unknown device"):
         engine.resolve_device("gpu")
+
+
+@pytest.mark.parametrize("steps", [None, 1, 2, 3, 10, 95, 400])
+@pytest.mark.parametrize("hw", [(32, 38), (96, 128), (192, 256), (512, 682)])
+def test_fast_schedule_spends_exactly_the_steps_asked_for_and_ends_on_the_full_objective(steps, hw) -> None:
+    scales = schedule(StyleParams(steps=steps), hw)
+    assert steps is None or sum(s.steps + s.warmup for s in scales) == steps
+    assert scales[-1].hw == hw and scales[-1].steps >= 1
+    assert [s.hw for s in scales] == sorted(s.hw for s in scales)  # coarse to fine
+
+
+def test_seed_preset_schedule_is_2400_adam_steps_at_one_scale() -> None:
+    from engine._presets import SEED
+
+    assert (SEED.optimizer, SEED.lr, SEED.steps, SEED.style_weight, SEED.content_weight) == (
+        "adam",
+        0.003,
+        2400,
+        5e6,
+        1,
+    )
+    assert schedule(StyleParams(preset="seed"), (400, 533)) == [engine._presets.Scale((400, 533), 2400)]
+
+
+def test_seed_size_rule_keeps_the_short_side_quirk() -> None:
+    from engine._presets import output_shape
+
+    seed = StyleParams(preset="seed")
+    assert output_shape(seed, 600, 800) == (400, 533)  # min(800, 400) -> short side 400
+    assert output_shape(seed, 96, 128) == (128, 170)  # small images are upscaled: short side = long side
+    assert output_shape(dataclasses.replace(seed, size=64), 96, 128) == (64, 85)
+    assert output_shape(StyleParams(), 96, 128) == (96, 128)  # fast keeps the size, short side capped at 512
+    assert output_shape(StyleParams(), 1200, 1600) == (512, 682)
