@@ -27,17 +27,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script, bench/ would come first on sys.path and its queue.py / engine.py would shadow the stdlib's queue
+# and our engine package: put the repository root there instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-import torch
-import torch.nn.functional as F
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
-import engine
-from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, use_bf16
-from engine._presets import FAST, SEED, Scale
-from engine._run import Job, optimise
-from engine._vgg import VGGFeatures, vgg19_layer_spec
-from engine._weights import load_weights
+import engine  # noqa: E402
+from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, use_bf16  # noqa: E402
+from engine._presets import FAST, SEED, Scale  # noqa: E402
+from engine._run import Job, optimise  # noqa: E402
+from engine._vgg import VGGFeatures, vgg19_layer_spec  # noqa: E402
+from engine._weights import load_weights  # noqa: E402
 
 PEAK_TFLOPS = {"H100 PCIe": 756.0, "H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "4090": 165.0}
 
@@ -138,7 +141,7 @@ def memory_table(sizes: list[int], big: int | None, device: str, weights: str) -
     plan = [(s, 3) for s in sizes] + ([(big, 1)] if big else [])
     for short, steps in plan:
         cmd = [sys.executable, __file__, "--_probe", str(short), "--_probe-steps", str(steps), "--device", device,
-               "--weights", weights]  # fmt: skip
+               "--weights", weights, "--threads", str(torch.get_num_threads())]  # fmt: skip
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
         if out.returncode != 0:
             rows.append(f"| {short} | {steps} | failed: {out.stderr.strip().splitlines()[-1:]} | | | |")
@@ -176,7 +179,7 @@ def ratio_table(short: int, seed_steps: int, device: str, weights: str) -> list[
             "|---|---|---|---|---|---|",
             f"| seed (Adam lr 0.003) | {seed_res.steps} | {seed_res.seconds:.2f} | {seed_obj:.4g} | "
             f"{seed_res.seconds:.2f} | 1 |"]  # fmt: skip
-    for steps in (None, 10, 20, 30, 40):
+    for steps in (None, 60, 80, 120):
         marks: list[tuple[float, float, int, bool]] = []
         params = engine.StyleParams(preset="fast", size=short, steps=steps, device=device)
 
@@ -190,7 +193,7 @@ def ratio_table(short: int, seed_steps: int, device: str, weights: str) -> list[
         reach_s = res.seconds if obj <= seed_obj and reach is None else reach
         cell = f"{reach_s:.3f}" if reach_s is not None else "not reached"
         ratio = f"1/{seed_res.seconds / reach_s:.0f}" if reach_s else "-"
-        name = f"fast (L-BFGS{', default steps' if steps is None else ''})"
+        name = f"fast ({'default ' if steps is None else ''}{res.steps} steps)"
         rows.append(f"| {name} | {res.steps} | {res.seconds:.3f} | {obj:.4g} | {cell} | {ratio} |")
         print(rows[-1], file=sys.stderr, flush=True)
     return rows
@@ -249,6 +252,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=8, help="GPU batched measurement batch size (default 8)")
     p.add_argument("--peak-tflops", type=float, default=None, help="bf16 dense peak of the GPU (else from its name)")
     p.add_argument("--skip", default="", help="comma list of sections to skip: speed,memory,ratio,gpu")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quick", action="store_true", help="sizes 64,128; 3 iters; no big probe; 240 seed steps")
     p.add_argument("--_probe", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--_probe-steps", type=int, default=1, help=argparse.SUPPRESS)
@@ -261,6 +265,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     device = engine.resolve_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args._probe is not None:
         print(json.dumps(probe(args._probe, args._probe_steps, device, args.weights)))
         return 0
