@@ -270,3 +270,15 @@ async def test_extend_moves_the_deadlines_everywhere(world: Arena) -> None:
         await s.wait_for(lambda: "was cancelled" in s.message(announcement.id).text(), 10, "announcement closed")
         late = await s.run_command("challenge extend", {"by": "1d"}, user=world.organiser)
         assert "no open challenge" in await reply_text(s, late)
+
+
+async def test_submit_respects_the_server_s_cooldown_like_stylize(world: Arena) -> None:
+    s = world.standin
+    alice = world.members[0]
+    async with running(world):
+        await reply_text(s, await world.start(max_entries_per_user=3))
+        await world.jobs.update_guild_settings(world.guild.id, cooldown_seconds=600)
+        assert "Your entry #" in await world.submit(alice, 1)
+        assert "going a bit fast" in await world.submit(alice, 2)
+        world.clock.advance(seconds=601)
+        assert "Your entry #" in await world.submit(alice, 3)

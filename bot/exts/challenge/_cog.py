@@ -19,7 +19,7 @@ from jobqueue._challenge_rules import check_submission, compute_deadlines
 
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
-from bot._policy import load_policy
+from bot._policy import check_cooldown, load_policy
 from bot.checks import is_bot_owner, is_guild_admin
 from bot.errors import InvalidOption, NotAllowed
 from bot.exts.challenge._render import announcement_embed, info_embed, leaderboard_embed
@@ -248,6 +248,7 @@ class Challenges(commands.Cog):
         self._check_metadata(interaction, "content image", content)
         policy = await load_policy(self.bot.store, self.bot.config, interaction.guild_id)
         policy.check_not_blocked(interaction.user.id)
+        await check_cooldown(self.bot.store, policy, interaction.user.id, now=self.store.now())  # as /stylize does
         await interaction.response.defer(ephemeral=True, thinking=True)
         sha = await self._image(interaction, "content image", content)
         entry, job = await self.store.submit_entry(
