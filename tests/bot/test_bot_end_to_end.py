@@ -6,6 +6,7 @@ Jobs are tiny (32 px, a few steps) so each takes a second or two on a CPU.
 from __future__ import annotations
 
 import io
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -40,7 +41,9 @@ async def sql_world(tmp_path: Path) -> AsyncIterator[tuple[World, str]]:
 
 
 def _has_image(m: Message) -> bool:
-    return any((a.content_type or "").startswith("image/") for a in m.attachments)
+    """A finished result: the embed shows an attached image (a running job's preview is only a thumbnail)."""
+    names = {str((e.get("image") or {}).get("url", "")).removeprefix("attachment://") for e in m.embeds}
+    return any(a.filename in names and (a.content_type or "").startswith("image/") for a in m.attachments)
 
 
 async def test_stylize_shows_progress_then_the_result_in_the_same_message_and_reroll_works(
@@ -108,3 +111,32 @@ async def test_jobs_queued_before_a_bot_restart_still_complete_and_their_buttons
 
 async def _announced(world: World, count: int) -> bool:
     return len([j for j in await world.jobs() if j.target.status_message_id]) == count
+
+
+async def test_an_engine_killed_mid_job_and_restarted_delivers_the_result_once(
+    sql_world: tuple[World, str], tmp_path: Path
+) -> None:
+    world, url = sql_world
+    s = world.standin
+    await world.store.update_guild_settings(world.guild.id, max_steps=60)  # seed: long enough to be killed mid-run
+    env = stylebot_env(s, url, STYLEBOT_LEASE_SECONDS="2")
+
+    async def running_with_progress() -> bool:
+        return any(j.state is JobState.RUNNING and j.progress is not None for j in await world.jobs())
+
+    async with running_bot(s, world.store, make_config(s)):
+        inter = await s.run_command("stylize", {**world.images(), "size": 32, "preset": "seed"}, user=world.member)
+        assert "Queued as job #" in await reply_text(s, inter)
+        async with stylebot_process("engine", env=env, log=tmp_path / "first.log") as first:
+            await until(running_with_progress, RESULT_WAIT, "the job running with progress")
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        [job] = await world.jobs()
+        assert job.state is JobState.RUNNING and job.delivered_at is None  # the dead engine's lease still holds it
+        async with stylebot_process("engine", env=env, log=tmp_path / "second.log"):
+            result = await s.wait_for_message(world.channel_id, _has_image, timeout=RESULT_WAIT)
+            await until(lambda: _delivered(world, job.id), 30, "delivered_at")
+    [job] = await world.jobs()
+    assert job.state is JobState.SUCCEEDED and job.attempts == 2
+    assert result.id == job.target.status_message_id  # the status message became the result
+    assert [m for m in s.channel_messages(world.channel_id) if _has_image(m)] == [result]  # posted once
