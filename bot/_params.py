@@ -14,8 +14,11 @@ __all__ = ["Options", "build_params", "derive_params"]
 SEED_RANGE = 2**31 - 1
 STRONGER = 1.5  # the stronger / weaker buttons scale the style strength by this factor
 MIN_STRENGTH, MAX_STRENGTH = 0.1, 10.0
-# each preset's own step count (engine._presets, which imports torch; tests/bot/test_bot_params.py keeps them equal)
-PRESET_STEPS = {"fast": 20, "seed": 2400}
+# Each preset's step template, as in engine._presets (which imports torch; tests/bot/test_bot_params.py checks that
+# preset_steps() equals the total of engine.schedule()): (full steps at the final scale, full steps per coarser scale,
+# warm-up steps per scale); `fast` adds a coarser scale (half the size) while the short side is >= 2 x COARSEST_SIDE.
+PRESET_TEMPLATES = {"seed": (2400, 0, 0), "fast": (5, 20, 90)}
+COARSEST_SIDE = 96
 
 
 @dataclass(frozen=True)
@@ -36,11 +39,28 @@ def _size(requested: int | None, default: int, policy: Policy, notes: list[str])
     return requested
 
 
-def capped_steps(preset: str, requested: int | None, cap: int | None) -> int | None:
+def preset_steps(preset: str, short_side: int) -> int | None:
+    """The total optimiser steps a preset runs by itself for an output of this short side (None: unknown preset)."""
+    template = PRESET_TEMPLATES.get(preset)
+    if template is None:
+        return None
+    final, coarse, warmup = template
+    if preset == "seed":
+        return final
+    coarser, side = 0, short_side
+    while side >= 2 * COARSEST_SIDE:
+        side //= 2
+        coarser += 1
+    return coarser * (warmup + coarse) + warmup + final
+
+
+def capped_steps(preset: str, size: int | None, requested: int | None, cap: int | None) -> int | None:
     """The steps to run: what was asked for (None = the preset's own), lowered to a server's cap, never raised."""
     if cap is None:
         return requested
-    wanted = requested if requested is not None else PRESET_STEPS.get(preset)
+    wanted = requested
+    if wanted is None and size is not None:
+        wanted = preset_steps(preset, size)
     if wanted is None or wanted <= cap:
         return requested
     return cap
@@ -53,10 +73,11 @@ def build_params(options: Options, *, default_size: int, policy: Policy) -> tupl
     if policy.allowed_presets is not None and options.preset not in policy.allowed_presets:
         raise PresetNotAllowed(options.preset, policy.allowed_presets)
     notes: list[str] = []
+    size = _size(options.size, default_size, policy, notes)
     params = StyleParams(
         preset=options.preset,  # type: ignore[arg-type]
-        size=_size(options.size, default_size, policy, notes),
-        steps=capped_steps(options.preset, None, policy.max_steps),
+        size=size,
+        steps=capped_steps(options.preset, size, None, policy.max_steps),
         strength=float(options.strength),
         preserve_colors=options.preserve_colors,
         seed=random.randrange(SEED_RANGE) if options.seed is None else options.seed,
@@ -77,5 +98,6 @@ def derive_params(parent: dict[str, Any], action: str, policy: Policy) -> dict[s
         raise ValueError(f"unknown action {action!r}")
     if params.get("size") and params["size"] > policy.max_size:
         params["size"] = policy.max_size
-    params["steps"] = capped_steps(str(params.get("preset", "fast")), params.get("steps"), policy.max_steps)
+    preset, size = str(params.get("preset", "fast")), params.get("size")
+    params["steps"] = capped_steps(preset, size, params.get("steps"), policy.max_steps)
     return params
