@@ -121,11 +121,15 @@ async def assert_result_intact(store: JobStore, job: Job, steps: int) -> None:
     assert job.result_meta["steps"] == steps and job.result_meta["random_weights"] is True
 
 
+# long enough (~2 s a job at 32 px on CPU) that a heartbeat stores progress while a job runs
+STEPS = 300
+
+
 async def test_a_job_killed_mid_run_is_rerun_by_the_next_worker_and_every_job_finishes_once(
     db: tuple[str, JobStore], tmp_path: Path
 ) -> None:
     url, store = db
-    ids = await submit(store, 4, steps=60)
+    ids = await submit(store, 4, steps=STEPS)
 
     async def running_with_progress() -> Job | None:
         jobs = [await store.get(i) for i in ids]
@@ -148,7 +152,7 @@ async def test_a_job_killed_mid_run_is_rerun_by_the_next_worker_and_every_job_fi
     assert second.summary["failed"] == 0
     for job_id in ids:
         job = await store.get(job_id)
-        await assert_result_intact(store, job, steps=60)
+        await assert_result_intact(store, job, steps=STEPS)
         assert job.attempts == (2 if job_id == victim.id else 1)
         assert job.lease_owner == ("A" if job_id in done_by_a else "B")
 
