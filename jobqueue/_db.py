@@ -209,8 +209,13 @@ class SqliteDatabase(Database):
                 except (exc.OperationalError, sqlite3.OperationalError) as err:
                     if not _is_busy(err):
                         raise
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self._thread, self._run_patiently, fn, begin)
+                fut = asyncio.get_running_loop().run_in_executor(self._thread, self._run_patiently, fn, begin)
+                try:
+                    return await asyncio.shield(fut)
+                except asyncio.CancelledError:
+                    # the unit goes on in the thread on our connection: keep the lock until it has finished
+                    await asyncio.wait({fut})
+                    raise
             except (exc.OperationalError, sqlite3.OperationalError) as err:
                 raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
 

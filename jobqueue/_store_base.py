@@ -109,12 +109,6 @@ class SqlStoreBase:
         return job_from_row(rows[0])
 
     # blobs
-    def _put_blob(self, tx: Tx, data: bytes, content_type: str, now: float) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        params = {"sha": sha, "data": data, "size": len(data), "content_type": content_type, "now": now}
-        tx.fast(INSERT_BLOB[self.dialect], params)
-        return sha
-
     async def put_blob(self, data: bytes, content_type: str = "image/png") -> str:
         data, now = bytes(data), self._now()
         sha = hashlib.sha256(data).hexdigest()

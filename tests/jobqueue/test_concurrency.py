@@ -172,3 +172,24 @@ async def test_sqlite_write_waits_for_another_writer_without_blocking_the_loop(t
         assert (await store.get(job.id)).state is JobState.QUEUED
     finally:
         await store.close()
+
+
+async def test_cancelling_a_waiting_sqlite_write_leaves_the_connection_usable(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = await jobqueue.open_store(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
+    try:
+        sha = await store.put_blob(b"content")
+        other = sqlite3.connect(tmp_path / "q.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.create_task(store.enqueue(NewJob(user_id=1, content_sha=sha, style_shas=(), params={})))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        other.execute("COMMIT")
+        other.close()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        job = await store.enqueue(NewJob(user_id=2, content_sha=sha, style_shas=(), params={}))
+        assert (await store.get(job.id)).user_id == 2
+    finally:
+        await store.close()
