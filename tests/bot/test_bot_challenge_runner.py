@@ -9,16 +9,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+import types
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import discord
 import pytest
 
-from bot.exts.challenge._runner import GIVE_UP_AFTER, ChallengeRunner
+from bot.exts.challenge._runner import GIVE_UP_AFTER, ChallengeRunner, _transient
 from jobqueue import (
+    BlobNotFound,
     Challenge,
     ChallengeEvent,
     ChallengeState,
@@ -199,3 +203,25 @@ async def test_a_failing_deadline_does_not_hold_up_the_next_challenge_s() -> Non
     stores.mark_submissions_announced = announce  # type: ignore[method-assign]
     assert await runner.run_once() is False
     assert [d.challenge.id for d in stores.due_events] == [7] and len(bot.channel.sent) == 2
+
+
+def _http(status: int) -> discord.HTTPException:
+    return discord.HTTPException(types.SimpleNamespace(status=status, reason="x"), "refused")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (_http(503), True),
+        (_http(429), True),
+        (_http(400), False),
+        (_http(413), False),
+        (aiohttp.ServerDisconnectedError(), True),
+        (TimeoutError(), True),
+        (JobQueueError("database hiccup"), True),
+        (BlobNotFound("0" * 64), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_what_is_worth_repeating_as_is(exc: BaseException, transient: bool) -> None:
+    assert _transient(exc) is transient

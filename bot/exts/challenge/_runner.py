@@ -21,6 +21,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from jobqueue import (
     BlobNotFound,
@@ -54,7 +55,8 @@ def _transient(exc: BaseException) -> bool:
     """Worth repeating as is: the database hiccuped, Discord is down or rate-limits, the network timed out."""
     if isinstance(exc, discord.HTTPException):
         return exc.status >= 500 or exc.status == 429
-    return isinstance(exc, JobQueueError | OSError | TimeoutError) and not isinstance(exc, BlobNotFound)
+    transient = JobQueueError | OSError | TimeoutError | aiohttp.ClientError
+    return isinstance(exc, transient) and not isinstance(exc, BlobNotFound)
 
 
 def _permanent_http(exc: discord.HTTPException) -> bool:
