@@ -79,11 +79,13 @@ def _bad(s: Standin, kind: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     if kind == "broken bytes":
         data = png[:60] + b"\x00" * 40
         return s.add_attachment(data, "broken.png", "image/png", width=48, height=48), {}, "damaged"
+    if kind == "huge dimensions":  # the bytes are a fine 48 px PNG: only the declared metadata can refuse it
+        return s.add_attachment(png, "huge.png", "image/png", width=20_000, height=20_000), {}, "MP limit"
     assert kind == "too small"
     return s.add_attachment(png_bytes(8, 8), "tiny.png", "image/png"), {}, "at least 16 px"
 
 
-@pytest.mark.parametrize("kind", ["wrong type", "too big", "bad host", "broken bytes", "too small"])
+@pytest.mark.parametrize("kind", ["wrong type", "too big", "bad host", "huge dimensions", "broken bytes", "too small"])
 async def test_bad_attachment_is_refused_ephemerally_and_nothing_is_queued(
     world: World, bot: Stylebot, kind: str
 ) -> None:
