@@ -45,7 +45,7 @@ class Scale:
 
 
 SEED = Preset("seed", "adam", lr=0.003, steps=2400)
-FAST = Preset("fast", "lbfgs", lr=1.0, steps=5, noise=0.2, coarse_steps=20, warmup_steps=90)
+FAST = Preset("fast", "lbfgs", lr=1.0, steps=3, noise=0.2, coarse_steps=13, warmup_steps=57)
 PRESETS = {"seed": SEED, "fast": FAST}
 
 
@@ -76,8 +76,8 @@ def output_shape(params: StyleParams, h: int, w: int) -> tuple[int, int]:
 def schedule(params: StyleParams, hw: tuple[int, int]) -> list[Scale]:
     """Scales (coarse to fine) and steps at each; `params.steps` is the total number of optimiser steps.
 
-    seed: all of them Adam steps at one scale. fast: the preset's template (per coarse scale 90 warm-up + 20 full
-    steps, at the final scale 90 warm-up + 5 full) scaled to `params.steps`, with at least one full step at the end.
+    seed: all of them Adam steps at one scale. fast: the preset's template (per coarse scale 57 warm-up + 13 full
+    steps, at the final scale 57 warm-up + 3 full: 60 in all) scaled to `params.steps`, ending on a full step.
     """
     preset = get_preset(params.preset)
     if params.steps is not None and params.steps < 1:
