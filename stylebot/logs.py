@@ -105,6 +105,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", role: str | None =
     handler._stylebot = True  # type: ignore[attr-defined]
     handler.setFormatter(_JsonFormatter() if fmt == "json" else _TextFormatter())
     handler.addFilter(_ContextFilter())
+    handler.addFilter(_drop_voice_warnings)
     root.addHandler(handler)
     root.setLevel(level.upper())
     if role:
@@ -118,6 +119,11 @@ _CHATTY = ("alembic", "alembic.runtime.plugins", "alembic.runtime.migration", "s
 # Loggers that would write SQL parameters (interaction tokens, image bytes) or request URLs with interaction tokens:
 # WARNING even at DEBUG.
 _LEAKY = ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg", "discord.gateway", "discord.http")
+
+
+def _drop_voice_warnings(record: logging.LogRecord) -> bool:
+    """stylebot never joins voice: discord.py's "PyNaCl/davey is not installed" warnings at every start are noise."""
+    return not (record.name == "discord.client" and "voice will NOT be supported" in record.getMessage())
 
 
 def _quiet_libraries(level: int) -> None:

@@ -88,3 +88,16 @@ def test_a_process_start_prints_one_clean_line_per_event(tmp_path: Path, args: t
         assert match, f"not one of our log lines: {line!r}"
         assert not match.group(2).startswith(("alembic", "sqlalchemy")), line
     assert sum("migrating database from empty" in line for line in lines) == 1
+
+
+def test_discord_voice_support_warnings_are_dropped(capsys) -> None:
+    import logging
+
+    from stylebot.logs import configure_logging
+
+    configure_logging("INFO")
+    logging.getLogger("discord.client").warning("PyNaCl is not installed, voice will NOT be supported")
+    logging.getLogger("discord.client").warning("logging in using static token failed")
+    err = capsys.readouterr().err
+    assert "voice will NOT be supported" not in err
+    assert "static token failed" in err
