@@ -70,61 +70,83 @@ def _json(text: str | None, default: Any) -> Any:
     return default if text is None or text == "" else json.loads(text)
 
 
+_I = {name: i for i, name in enumerate(JOB_COLUMNS)}
+_STATES = {s.value: s for s in JobState}
+_KINDS = {k.value: k for k in TargetKind}
+_EMPTY_JSON = {"{}": dict, "[]": list, "": dict}
+
+
+def _ts(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    if text is None:
+        return default()
+    empty = _EMPTY_JSON.get(text)
+    return empty() if empty is not None else json.loads(text)
+
+
 def job_from_row(row: Sequence[Any]) -> Job:
-    """A `Job` from a row with exactly `JOB_COLUMNS` in table order (raw DB-API tuple or SQLAlchemy Row)."""
-    r = dict(zip(JOB_COLUMNS, row, strict=True))
+    """A `Job` from a row with exactly `JOB_COLUMNS` in table order (raw DB-API tuple or SQLAlchemy Row).
+
+    On the hot path (every claim and completion): plain index access, no per-row dict, JSON only when non-empty.
+    """
+    if len(row) != len(JOB_COLUMNS):
+        raise ValueError(f"job row has {len(row)} columns, expected {len(JOB_COLUMNS)}")
+    r, i = row, _I
     progress = None
-    if r["progress_total"] is not None:
+    if r[i["progress_total"]] is not None:
         progress = JobProgress(
-            step=r["progress_step"] or 0,
-            total=r["progress_total"],
-            loss=r["progress_loss"],
-            preview_sha=r["progress_preview_sha"],
-            updated_at=from_epoch(r["progress_updated_at"]),
+            step=r[i["progress_step"]] or 0,
+            total=r[i["progress_total"]],
+            loss=r[i["progress_loss"]],
+            preview_sha=r[i["progress_preview_sha"]],
+            updated_at=_ts(r[i["progress_updated_at"]]),
         )
     target = DeliveryTarget(
-        kind=TargetKind(r["target_kind"]),
-        application_id=r["application_id"],
-        interaction_id=r["interaction_id"],
-        interaction_token=r["interaction_token"],
-        token_created_at=from_epoch(r["token_created_at"]),
-        channel_id=r["target_channel_id"],
-        thread_id=r["thread_id"],
-        status_message_id=r["status_message_id"],
+        kind=_KINDS[r[i["target_kind"]]],
+        application_id=r[i["application_id"]],
+        interaction_id=r[i["interaction_id"]],
+        interaction_token=r[i["interaction_token"]],
+        token_created_at=_ts(r[i["token_created_at"]]),
+        channel_id=r[i["target_channel_id"]],
+        thread_id=r[i["thread_id"]],
+        status_message_id=r[i["status_message_id"]],
     )
     return Job(
-        id=r["id"],
-        state=JobState(r["state"]),
-        user_id=r["user_id"],
-        guild_id=r["guild_id"],
-        channel_id=r["channel_id"],
-        kind=r["kind"],
-        params=_json(r["params"], {}),
-        content_sha=r["content_sha"],
-        style_shas=tuple(_json(r["style_shas"], [])),
+        id=r[i["id"]],
+        state=_STATES[r[i["state"]]],
+        user_id=r[i["user_id"]],
+        guild_id=r[i["guild_id"]],
+        channel_id=r[i["channel_id"]],
+        kind=r[i["kind"]],
+        params=_loads(r[i["params"]], dict),
+        content_sha=r[i["content_sha"]],
+        style_shas=tuple(_loads(r[i["style_shas"]], list)),
         target=target,
-        priority=r["priority"],
-        attempts=r["attempts"],
-        max_attempts=r["max_attempts"],
-        idempotency_key=r["idempotency_key"],
-        batch_key=r["batch_key"],
-        parent_job_id=r["parent_job_id"],
-        lease_owner=r["lease_owner"],
-        lease_token=r["lease_token"],
-        lease_expires_at=from_epoch(r["lease_expires_at"]),
-        heartbeat_at=from_epoch(r["heartbeat_at"]),
+        priority=r[i["priority"]],
+        attempts=r[i["attempts"]],
+        max_attempts=r[i["max_attempts"]],
+        idempotency_key=r[i["idempotency_key"]],
+        batch_key=r[i["batch_key"]],
+        parent_job_id=r[i["parent_job_id"]],
+        lease_owner=r[i["lease_owner"]],
+        lease_token=r[i["lease_token"]],
+        lease_expires_at=_ts(r[i["lease_expires_at"]]),
+        heartbeat_at=_ts(r[i["heartbeat_at"]]),
         progress=progress,
-        cancel_requested=bool(r["cancel_requested"]),
-        error=r["error"],
-        result_sha=r["result_sha"],
-        result_meta=_json(r["result_meta"], {}),
-        created_at=from_epoch(r["created_at"]),
-        started_at=from_epoch(r["started_at"]),
-        finished_at=from_epoch(r["finished_at"]),
-        delivered_at=from_epoch(r["delivered_at"]),
-        not_before=from_epoch(r["not_before"]),
-        time_limit_seconds=r["time_limit_seconds"],
-        cancelled_by=r["cancelled_by"],
+        cancel_requested=bool(r[i["cancel_requested"]]),
+        error=r[i["error"]],
+        result_sha=r[i["result_sha"]],
+        result_meta=_loads(r[i["result_meta"]], dict),
+        created_at=_ts(r[i["created_at"]]),
+        started_at=_ts(r[i["started_at"]]),
+        finished_at=_ts(r[i["finished_at"]]),
+        delivered_at=_ts(r[i["delivered_at"]]),
+        not_before=_ts(r[i["not_before"]]),
+        time_limit_seconds=r[i["time_limit_seconds"]],
+        cancelled_by=r[i["cancelled_by"]],
     )
 
 
