@@ -99,7 +99,7 @@ def _shrunk(job: Job) -> Job | None:
 def _run_group(jobs: list[Job], loaded: LoadedWeights, on_step: Callable[[Job, Progress], None]) -> list[Job]:
     """Optimise `jobs` as one batch; on out-of-memory split the batch, then retry each job smaller."""
     device = resolve_device(jobs[0].params.device)
-    bf16 = use_bf16(device)
+    bf16 = use_bf16(device) and jobs[0].params.preset == "fast"  # the seed preset stays fp32, as in the notebook
     pooling = jobs[0].params.pooling
 
     def models(shallow: bool) -> VGGFeatures:

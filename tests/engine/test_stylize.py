@@ -195,3 +195,16 @@ def test_seed_size_rule_keeps_the_short_side_quirk() -> None:
     assert output_shape(dataclasses.replace(seed, size=64), 96, 128) == (64, 85)
     assert output_shape(StyleParams(), 96, 128) == (96, 128)  # fast keeps the size, short side capped at 512
     assert output_shape(StyleParams(), 1200, 1600) == (512, 682)
+
+
+def test_style_grams_are_cached_by_image_and_settings(content, style) -> None:
+    from engine._cache import gram_cache
+
+    gram_cache.clear()
+    _run(content, style)
+    misses = gram_cache.misses
+    assert misses > 0
+    _run(content, style, dataclasses.replace(FAST, seed=8))  # same style and size: served from the cache
+    assert gram_cache.misses == misses and gram_cache.hits > 0
+    _run(content, style.flip(-1))  # another style image: computed
+    assert gram_cache.misses > misses
