@@ -17,7 +17,7 @@ MIN_STRENGTH, MAX_STRENGTH = 0.1, 10.0
 # Each preset's step template, as in engine._presets (which imports torch; tests/bot/test_bot_params.py checks that
 # preset_steps() equals the total of engine.schedule()): (full steps at the final scale, full steps per coarser scale,
 # warm-up steps per scale); `fast` adds a coarser scale (half the size) while the short side is >= 2 x COARSEST_SIDE.
-PRESET_TEMPLATES = {"seed": (2400, 0, 0), "fast": (5, 20, 90)}
+PRESET_TEMPLATES = {"seed": (2400, 0, 0), "fast": (3, 13, 57)}
 COARSEST_SIDE = 96
 
 
