@@ -3,6 +3,7 @@
 `Adam` matches `torch.optim.Adam` (defaults) element for element. `BatchedLBFGS` is torch.optim.LBFGS without line
 search (lr 1, the first step scaled by min(1, 1/|g|₁)), but with every dot product, history entry and step length kept
 per sample, so a job's trajectory is the one it would have alone. `keep(rows)` drops finished/cancelled samples.
+Curvature pairs use the step actually taken, so a caller may project x (clamp to the valid pixel range) between steps.
 """
 
 from __future__ import annotations
@@ -51,20 +52,21 @@ class BatchedLBFGS:
         self.y: list[Tensor] = []
         self.ro: list[Tensor] = []
         self.prev_grad: Tensor | None = None
+        self.prev_x: Tensor | None = None
         self.direction: Tensor | None = None
         self.t: Tensor | float = lr
         self.h_diag: Tensor | None = None
 
     def step(self, x: Tensor, grad: Tensor) -> Tensor:
         grad = grad.float()
-        if self.prev_grad is None or self.direction is None:
+        if self.prev_grad is None or self.direction is None or self.prev_x is None:
             d = -grad
             self.h_diag = torch.ones(x.shape[0], 1, 1, 1, device=x.device)
             l1 = grad.abs().flatten(1).sum(dim=1).view(-1, 1, 1, 1)
             self.t = torch.clamp(1.0 / l1.clamp_min(1e-30), max=1.0) * self.lr
         else:
             y = grad - self.prev_grad
-            s = self.direction * self.t
+            s = x.float() - self.prev_x  # the step actually taken (the caller may have projected it)
             ys = _dot(y, s)
             ok = ys > 1e-10
             self.s.append(s)
@@ -78,6 +80,7 @@ class BatchedLBFGS:
             d = self._two_loop(grad)
             self.t = self.lr
         self.prev_grad = grad
+        self.prev_x = x.detach().float()
         self.direction = d
         return x + d * self.t
 
@@ -101,6 +104,8 @@ class BatchedLBFGS:
         self.ro = [ro[rows] for ro in self.ro]
         if self.prev_grad is not None:
             self.prev_grad = self.prev_grad[rows]
+        if self.prev_x is not None:
+            self.prev_x = self.prev_x[rows]
         if self.direction is not None:
             self.direction = self.direction[rows]
         if isinstance(self.t, Tensor):

@@ -35,6 +35,7 @@ class Preset:
     noise: float = 0.0  # std of the seeded noise added to the (normalised) start image
     coarse_steps: int = 0  # fast: L-BFGS steps at each coarser scale
     warmup_steps: int = 0  # fast: steps on the shallow layers' style loss before the full objective, per scale
+    clamp: bool = False  # keep the image in the valid pixel range after every step (the seed notebook does not)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Scale:
 
 
 SEED = Preset("seed", "adam", lr=0.003, steps=2400)
-FAST = Preset("fast", "lbfgs", lr=1.0, steps=3, noise=0.2, coarse_steps=13, warmup_steps=57)
+FAST = Preset("fast", "lbfgs", lr=1.0, steps=3, noise=0.2, coarse_steps=13, warmup_steps=57, clamp=True)
 PRESETS = {"seed": SEED, "fast": FAST}
 
 

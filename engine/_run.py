@@ -23,7 +23,7 @@ from engine._losses import ContentLoss, StyleLoss, TVLoss, gram, style_targets
 from engine._optim import Adam, BatchedLBFGS
 from engine._presets import Preset, Scale
 from engine._types import Progress, StyleParams
-from engine._vgg import CONTENT_LAYER, STYLE_LAYERS, VGGFeatures
+from engine._vgg import CONTENT_LAYER, IMAGENET_MEAN, IMAGENET_STD, STYLE_LAYERS, VGGFeatures
 from engine.errors import EngineError, JobTimeout
 
 __all__ = ["Job", "Objective", "build_objective", "optimise", "style_grams"]
@@ -150,6 +150,13 @@ def build_objective(model: VGGFeatures, jobs: Sequence[Job], hw: tuple[int, int]
     return Objective(model, contents, targets, preset, strengths, tvs, bf16).to(device)
 
 
+def _clamp(x: Tensor) -> Tensor:
+    """Project a normalised image back into the valid pixel range [0, 1]."""
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    return torch.maximum(torch.minimum(x, (1 - mean) / std), -mean / std)
+
+
 def _history(x: Tensor) -> int:
     return max(5, min(50, LBFGS_HISTORY_BYTES // max(1, 2 * x.numel() * 4)))
 
@@ -209,23 +216,38 @@ Models = Callable[[bool], VGGFeatures]  # shallow? -> the model for that phase
 
 def _phase(
     model: VGGFeatures, jobs: list[Job], x: Tensor, steps: int, index: int, preset: Preset, device: str,
-    bf16: bool, on_step: Report,
+    bf16: bool, on_step: Report, polish: bool = False,
 ) -> tuple[list[Job], Tensor]:  # fmt: skip
-    """`steps` optimiser steps on the objective of `model`'s layers; returns the jobs still going and their x."""
+    """`steps` optimiser steps on the objective of `model`'s layers; returns the jobs still going and their x.
+
+    With `polish`, the point after the last step is evaluated too, and a sample keeps its previous point where the
+    last (unchecked) L-BFGS step made things worse; each job's `loss` is then its output's objective.
+    """
     objective = build_objective(model, jobs, tuple(x.shape[-2:]), preset, device, bf16)  # type: ignore[arg-type]
     opt: Adam | BatchedLBFGS = Adam(preset.lr) if preset.optimizer == "adam" else BatchedLBFGS(preset.lr, _history(x))
+    before, losses = x, torch.zeros(x.shape[0], device=x.device)
     for step in range(steps):
+        before = x
         losses, grad = _step(objective, x)
         x = opt.step(x.detach(), grad)
+        if preset.clamp:
+            x = _clamp(x)
         keep = _report(jobs, losses, x, index, step == steps - 1, on_step, CONTENT_LAYER not in model.layer_names)
         if len(keep) < len(jobs):
             jobs = [jobs[i] for i in keep]
             if not jobs:
                 break
             rows = torch.tensor(keep, device=x.device)
-            x = x[rows]
+            x, before, losses = x[rows], before[rows], losses[rows]
             objective.keep(rows)
             opt.keep(rows)
+    if polish and jobs and steps:
+        with torch.no_grad():
+            end = objective(x).detach().float()
+        better = end <= losses.float()
+        x = torch.where(better.view(-1, 1, 1, 1), x, before)
+        for job, value in zip(jobs, torch.minimum(end, losses.float()).tolist(), strict=True):
+            job.loss = value
     return jobs, x
 
 
@@ -244,9 +266,11 @@ def optimise(models: Models, jobs: list[Job], preset: Preset, device: str, bf16:
             x = normalize(resize(denormalize(x).clamp(0, 1), scale.hw))
         if bf16:
             x = x.contiguous(memory_format=torch.channels_last)
+        last = index == len(jobs[0].scales) - 1
         for shallow, steps in ((True, scale.warmup), (False, scale.steps)):
             if steps and active:
-                active, x = _phase(models(shallow), active, x, steps, index, preset, device, bf16, on_step)
+                polish = last and not shallow and preset.optimizer == "lbfgs"
+                active, x = _phase(models(shallow), active, x, steps, index, preset, device, bf16, on_step, polish)
         if not active:
             return
     assert x is not None

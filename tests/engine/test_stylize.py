@@ -208,3 +208,10 @@ def test_style_grams_are_cached_by_image_and_settings(content, style) -> None:
     assert gram_cache.misses == misses and gram_cache.hits > 0
     _run(content, style.flip(-1))  # another style image: computed
     assert gram_cache.misses > misses
+
+
+def test_fast_keeps_pixels_valid_so_its_loss_is_the_seed_objective_of_its_output(content) -> None:
+    harsh_style = (smooth_image(32, 32, seed=21) * 4 - 1.5).clamp(0, 1)  # saturated: pushes pixels out of range
+    result = _run(content, harsh_style, dataclasses.replace(FAST, steps=30))
+    objective = engine.seed_objective(result.image, content, [harsh_style], weights="random")
+    assert objective == pytest.approx(result.final_loss, rel=1e-3)  # polish: final_loss is the output's objective
