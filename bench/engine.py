@@ -181,7 +181,7 @@ def ratio_table(short: int, seed_steps: int, device: str, weights: str) -> list[
             "|---|---|---|---|---|---|",
             f"| seed (Adam lr 0.003) | {seed_res.steps} | {seed_res.seconds:.2f} | {seed_obj:.4g} | "
             f"{seed_res.seconds:.2f} | 1 |"]  # fmt: skip
-    for steps in (None, 60, 80, 120):
+    for steps in (None, 40, 80, 120):
         marks: list[tuple[float, float, int, bool]] = []
         params = engine.StyleParams(preset="fast", size=short, steps=steps, device=device)
 
