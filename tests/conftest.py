@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pg import PostgresServer, start_postgres
+from tests.pg import PostgresServer, drop_created_databases, start_postgres
 
 # Engine tests use seeded random weights; the engine still logs a loud warning when it uses them.
 os.environ.setdefault("STYLEBOT_WEIGHTS", "random")
@@ -23,3 +23,10 @@ def anyio_backend() -> str:
 def postgres_server() -> Iterator[PostgresServer]:
     """A throwaway PostgreSQL server for the whole session (tests/pg.py); use `fresh_database` per test."""
     yield from start_postgres()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """A test's PostgreSQL databases (`fresh_database`) are dropped when it ends, so the server stays small."""
+    yield
+    drop_created_databases()

@@ -2,12 +2,17 @@
 
 `initdb` into a temp dir as the `postgres` OS user when running as root (created if absent; the server refuses to run
 as root), start it on a free 127.0.0.1 port with its unix socket in the same temp dir, hand out asyncpg URLs, stop it
-at the end. Where the server binaries are missing the tests that need it SKIP with the reason, unless
-STYLEBOT_REQUIRE_POSTGRES=1 (CI), where that is a failure.
+at the end. The temp dir is on tmpfs (/dev/shm) where that has room: creating, dropping and deleting databases there
+costs no disk writes. Every test gets its own database (`fresh_database`), dropped when the test ends
+(`drop_created_databases`, an autouse fixture in tests/conftest.py), so the data dir never holds more than a few and
+the session's teardown has little to delete (it was 35 s for the hundreds of databases of a whole run).
+Where the server binaries are missing the tests that need it SKIP with the reason, unless STYLEBOT_REQUIRE_POSTGRES=1
+(CI), where that is a failure.
 """
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
@@ -15,12 +20,16 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "fresh_database", "postgres_bin_dir", "start_postgres"]
+__all__ = ["PostgresServer", "drop_created_databases", "fresh_database", "postgres_bin_dir", "start_postgres"]
+
+TMPFS = Path("/dev/shm")
+TMPFS_MIN_FREE = 1 << 30  # bytes; a few live databases and the WAL (max_wal_size below) fit in far less
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _temp_root() -> Path:
+    """A fresh temp dir for the cluster: on tmpfs when it is there, writable and roomy enough, else the default."""
+    base = None
+    try:
+        if TMPFS.is_dir() and os.access(TMPFS, os.W_OK) and shutil.disk_usage(TMPFS).free >= TMPFS_MIN_FREE:
+            base = TMPFS
+    except OSError:
+        base = None
+    return Path(tempfile.mkdtemp(prefix="stylebot-pg-", dir=base))
+
+
 def _as_pg_user() -> tuple[list[str], str | None]:
     if os.geteuid() != 0:
         return [], None
@@ -64,7 +84,7 @@ def start_postgres() -> Iterator[PostgresServer]:
             pytest.fail(f"{reason}, and STYLEBOT_REQUIRE_POSTGRES=1", pytrace=False)
         pytest.skip(reason)
     prefix, owner = _as_pg_user()
-    root = Path(tempfile.mkdtemp(prefix="stylebot-pg-"))
+    root = _temp_root()
     root.chmod(0o755)
     data, sock, log = root / "data", root / "sock", root / "server.log"
     data.mkdir(mode=0o700)
@@ -83,7 +103,7 @@ def start_postgres() -> Iterator[PostgresServer]:
     )
     opts = (
         f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c max_connections=200 "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=256MB"
     )
     started = subprocess.run([*pg_ctl, "-l", str(log), "-w", "-t", "60", "-o", opts, "start"], capture_output=True)
     if started.returncode != 0:
@@ -96,8 +116,11 @@ def start_postgres() -> Iterator[PostgresServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+_created: list[tuple[PostgresServer, str]] = []  # by `fresh_database`, not yet dropped
+
+
 async def fresh_database(server: PostgresServer, name: str) -> str:
-    """Create an empty database `name` on `server`; return its asyncpg SQLAlchemy URL."""
+    """Create an empty database `name` on `server`; return its asyncpg SQLAlchemy URL. Dropped when the test ends."""
     import asyncpg
 
     conn = await asyncpg.connect(host=server.host, port=server.port, user=server.user, database="postgres")
@@ -105,4 +128,26 @@ async def fresh_database(server: PostgresServer, name: str) -> str:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    _created.append((server, name))
     return server.url(name)
+
+
+def drop_created_databases() -> None:
+    """Drop every database `fresh_database` created so far (closing any connections still open to them)."""
+    if not _created:
+        return
+    created = list(_created)
+    _created.clear()
+
+    async def drop() -> None:
+        import asyncpg
+
+        for server, name in created:
+            conn = await asyncpg.connect(host=server.host, port=server.port, user=server.user, database="postgres")
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: works whether or not this one runs an event loop
+        pool.submit(asyncio.run, drop()).result(timeout=60)
