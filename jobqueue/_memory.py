@@ -26,6 +26,7 @@ from jobqueue._types import (
     Position,
     QueueStats,
     WorkerInfo,
+    queued_job,
 )
 from jobqueue.errors import BlobNotFound, InvalidTransition, JobNotFound, QueueLimitExceeded
 
@@ -114,25 +115,7 @@ class MemoryStoreBase:
                         return job
             if limits is not None:
                 self._check_limits(new, limits)
-            job = Job(
-                id=self._next_id,
-                state=_Q,
-                user_id=new.user_id,
-                guild_id=new.guild_id,
-                channel_id=new.channel_id,
-                kind=new.kind,
-                params=dict(new.params),
-                content_sha=new.content_sha,
-                style_shas=tuple(new.style_shas),
-                target=new.target,
-                priority=new.priority,
-                max_attempts=new.max_attempts,
-                idempotency_key=new.idempotency_key,
-                batch_key=new.batch_key,
-                parent_job_id=new.parent_job_id,
-                created_at=self._now(),
-                time_limit_seconds=new.time_limit_seconds,
-            )
+            job = queued_job(self._next_id, new, params=dict(new.params), created_at=self._now())
             self._rank[job.id] = self._fair_rank(new.user_id)
             self._next_id += 1
             self._jobs[job.id] = job

@@ -8,7 +8,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobqueue._models import Job as JobRow
-from jobqueue._types import DeliveryTarget, GuildSettings, Job, JobProgress, JobState, NewJob, TargetKind, WorkerInfo
+from jobqueue._types import (
+    DeliveryTarget,
+    GuildSettings,
+    Job,
+    JobProgress,
+    JobState,
+    NewJob,
+    TargetKind,
+    WorkerInfo,
+    queued_job,
+)
 
 __all__ = [
     "JOB_COLUMNS",
@@ -185,25 +195,7 @@ def new_job_values(new: NewJob, *, now: float) -> dict[str, Any]:
 
 def new_job(job_id: int, new: NewJob, values: dict[str, Any]) -> Job:
     """The `Job` just inserted with `values` (from `new_job_values`), without reading it back."""
-    return Job(
-        id=job_id,
-        state=JobState.QUEUED,
-        user_id=new.user_id,
-        guild_id=new.guild_id,
-        channel_id=values["channel_id"],
-        kind=new.kind,
-        params=json.loads(values["params"]),
-        content_sha=new.content_sha,
-        style_shas=tuple(new.style_shas),
-        target=new.target,
-        priority=new.priority,
-        max_attempts=new.max_attempts,
-        idempotency_key=new.idempotency_key,
-        batch_key=new.batch_key,
-        parent_job_id=new.parent_job_id,
-        created_at=from_epoch(values["created_at"]),
-        time_limit_seconds=values["time_limit_seconds"],
-    )
+    return queued_job(job_id, new, params=json.loads(values["params"]), created_at=from_epoch(values["created_at"]))
 
 
 def guild_from_row(row: Mapping[str, Any] | None, guild_id: int) -> GuildSettings:

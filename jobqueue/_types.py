@@ -24,6 +24,7 @@ __all__ = [
     "QueueStats",
     "TargetKind",
     "WorkerInfo",
+    "queued_job",
 ]
 
 
@@ -131,6 +132,32 @@ class Job:
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+
+def queued_job(job_id: int, new: NewJob, *, params: dict[str, Any], created_at: datetime | None) -> Job:
+    """The `Job` that enqueueing `new` just created as `job_id` (every store builds it here, so they cannot drift).
+
+    `params` is how the store keeps `new.params` (a copy, or what its JSON column reads back as).
+    """
+    return Job(
+        id=job_id,
+        state=JobState.QUEUED,
+        user_id=new.user_id,
+        guild_id=new.guild_id,
+        channel_id=new.channel_id,
+        kind=new.kind,
+        params=params,
+        content_sha=new.content_sha,
+        style_shas=tuple(new.style_shas),
+        target=new.target,
+        priority=new.priority,
+        max_attempts=new.max_attempts,
+        idempotency_key=new.idempotency_key,
+        batch_key=new.batch_key,
+        parent_job_id=new.parent_job_id,
+        created_at=created_at,
+        time_limit_seconds=new.time_limit_seconds,
+    )
 
 
 @dataclass(frozen=True)
