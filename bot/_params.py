@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from engine.budget import default_total_steps
+
 from bot._policy import Policy
 from bot.errors import PresetNotAllowed
 
@@ -14,11 +16,6 @@ __all__ = ["Options", "build_params", "derive_params"]
 SEED_RANGE = 2**31 - 1
 STRONGER = 1.5  # the stronger / weaker buttons scale the style strength by this factor
 MIN_STRENGTH, MAX_STRENGTH = 0.1, 10.0
-# Each preset's step template, as in engine._presets (which imports torch; tests/bot/test_bot_params.py checks that
-# preset_steps() equals the total of engine.schedule()): (full steps at the final scale, full steps per coarser scale,
-# warm-up steps per scale); `fast` adds a coarser scale (half the size) while the short side is >= 2 x COARSEST_SIDE.
-PRESET_TEMPLATES = {"seed": (2400, 0, 0), "fast": (3, 13, 57)}
-COARSEST_SIDE = 96
 
 
 @dataclass(frozen=True)
@@ -39,28 +36,13 @@ def _size(requested: int | None, default: int, policy: Policy, notes: list[str])
     return requested
 
 
-def preset_steps(preset: str, short_side: int) -> int | None:
-    """The total optimiser steps a preset runs by itself for an output of this short side (None: unknown preset)."""
-    template = PRESET_TEMPLATES.get(preset)
-    if template is None:
-        return None
-    final, coarse, warmup = template
-    if preset == "seed":
-        return final
-    coarser, side = 0, short_side
-    while side >= 2 * COARSEST_SIDE:
-        side //= 2
-        coarser += 1
-    return coarser * (warmup + coarse) + warmup + final
-
-
 def capped_steps(preset: str, size: int | None, requested: int | None, cap: int | None) -> int | None:
     """The steps to run: what was asked for (None = the preset's own), lowered to a server's cap, never raised."""
     if cap is None:
         return requested
     wanted = requested
     if wanted is None and size is not None:
-        wanted = preset_steps(preset, size)
+        wanted = default_total_steps(preset, size)
     if wanted is None or wanted <= cap:
         return requested
     return cap

@@ -15,13 +15,13 @@ from typing import Literal
 from engine._convert import short_side_shape
 from engine._types import StyleParams
 from engine._vgg import MIN_SIDE
+from engine.budget import COARSEST_SIDE, PRESET_STEPS
 from engine.errors import EngineError
 
 __all__ = ["FAST", "PRESETS", "SEED", "Preset", "Scale", "output_shape", "schedule"]
 
 SEED_MAX_SIZE = 400
 FAST_MAX_SIZE = 512
-COARSEST_SIDE = 96  # fast: a coarser scale (half the size) is added while the short side is >= 2x this
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,18 @@ class Scale:
     warmup: int = 0  # steps before them on the shallow layers' style loss only
 
 
-SEED = Preset("seed", "adam", lr=0.003, steps=2400)
-FAST = Preset("fast", "lbfgs", lr=1.0, steps=3, noise=0.2, coarse_steps=13, warmup_steps=57, clamp=True)
+_SEED, _FAST = PRESET_STEPS["seed"], PRESET_STEPS["fast"]
+SEED = Preset("seed", "adam", lr=0.003, steps=_SEED.steps)
+FAST = Preset(
+    "fast",
+    "lbfgs",
+    lr=1.0,
+    steps=_FAST.steps,
+    noise=0.2,
+    coarse_steps=_FAST.coarse_steps,
+    warmup_steps=_FAST.warmup_steps,
+    clamp=True,
+)
 PRESETS = {"seed": SEED, "fast": FAST}
 
 

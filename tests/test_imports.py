@@ -22,6 +22,7 @@ def _modules_after_import(module: str) -> set[str]:
     [
         ("engine", HEAVY),
         ("engine.images", HEAVY),
+        ("engine.budget", HEAVY),
         ("bot", ("torch", "sqlalchemy")),
         ("delivery", ("torch", "sqlalchemy")),
         ("jobqueue", ("torch", "discord")),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot import BotConfig
-from bot._params import PRESET_TEMPLATES, Options, build_params, derive_params, preset_steps
+from bot._params import Options, build_params, derive_params
 from bot._policy import Policy
 from bot.errors import PresetNotAllowed
+from engine.budget import PRESET_STEPS, default_total_steps
 from jobqueue import GuildSettings
 
 
@@ -31,8 +32,8 @@ def test_default_size_and_step_cap_and_random_seed() -> None:
 
 
 def test_a_step_cap_only_ever_lowers_the_steps() -> None:
-    """A cap above the preset's own total (fast at 256 px: 205 steps) leaves it alone; it never raises it."""
-    fast = preset_steps("fast", 256)
+    """A cap above the preset's own total (fast at 256 px: 130 steps) leaves it alone; it never raises it."""
+    fast = default_total_steps("fast", 256)
     assert fast is not None and fast > 40
     assert build_params(Options(), default_size=256, policy=_policy(max_steps=fast + 100))[0]["steps"] is None
     assert build_params(Options(), default_size=256, policy=_policy(max_steps=fast))[0]["steps"] is None
@@ -41,7 +42,7 @@ def test_a_step_cap_only_ever_lowers_the_steps() -> None:
     seed = build_params(Options(preset="seed"), default_size=256, policy=_policy(max_steps=500))[0]
     assert seed["steps"] == 500  # seed runs 2400 by default
     small = build_params(Options(size=64), default_size=256, policy=_policy(max_steps=100))[0]
-    assert small["steps"] is None  # fast at 64 px runs one scale (95 steps): a cap of 100 is no reason to run more
+    assert small["steps"] is None  # fast at 64 px runs one scale (60 steps): a cap of 100 is no reason to run more
     parent = {"preset": "fast", "size": 256, "strength": 1.0, "seed": 5, "steps": 12}
     assert derive_params(parent, "reroll", _policy(max_steps=40))["steps"] == 12  # the parent's, not raised
     assert derive_params(parent, "reroll", _policy(max_steps=6))["steps"] == 6  # today's cap lowers it
@@ -55,9 +56,9 @@ def test_the_torch_free_preset_steps_match_the_engines_schedule(preset: str, sid
     from engine import StyleParams
     from engine._presets import PRESETS, schedule
 
-    assert set(PRESETS) == set(PRESET_TEMPLATES)
+    assert set(PRESETS) == set(PRESET_STEPS)
     scales = schedule(StyleParams(preset=preset, size=side), (side, side + side // 3))  # type: ignore[arg-type]
-    assert preset_steps(preset, side) == sum(s.steps + s.warmup for s in scales)
+    assert default_total_steps(preset, side) == sum(s.steps + s.warmup for s in scales)
 
 
 def test_a_preset_the_server_turned_off_is_refused() -> None:
