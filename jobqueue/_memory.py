@@ -14,6 +14,7 @@ from jobqueue._policy import (
     RETRYABLE_FROM,
     STATS_WINDOW,
     StoreOptions,
+    check_enqueue_limits,
     eta_seconds,
     next_fair_rank,
 )
@@ -28,7 +29,7 @@ from jobqueue._types import (
     WorkerInfo,
     queued_job,
 )
-from jobqueue.errors import BlobNotFound, InvalidTransition, JobNotFound, QueueLimitExceeded
+from jobqueue.errors import BlobNotFound, InvalidTransition, JobNotFound
 
 __all__ = ["MemoryStoreBase"]
 
@@ -98,14 +99,8 @@ class MemoryStoreBase:
 
     def _check_limits(self, new: NewJob, limits: EnqueueLimits) -> None:
         active = [j for j in self._jobs.values() if j.state in ACTIVE_STATES]
-        if limits.max_queued_per_user is not None:
-            n = sum(1 for j in active if j.user_id == new.user_id)
-            if n >= limits.max_queued_per_user:
-                raise QueueLimitExceeded("user", limits.max_queued_per_user, n)
-        if limits.max_queued_per_guild is not None and new.guild_id is not None:
-            n = sum(1 for j in active if j.guild_id == new.guild_id)
-            if n >= limits.max_queued_per_guild:
-                raise QueueLimitExceeded("guild", limits.max_queued_per_guild, n)
+        owner = {"user": lambda j: j.user_id, "guild": lambda j: j.guild_id}
+        check_enqueue_limits(new, limits, lambda scope, ident: sum(1 for j in active if owner[scope](j) == ident))
 
     async def enqueue(self, new: NewJob, *, limits: EnqueueLimits | None = None) -> Job:
         async with self._lock:

@@ -11,13 +11,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from jobqueue._types import GuildSettings, JobState
+from jobqueue._types import EnqueueLimits, GuildSettings, JobState, NewJob
+from jobqueue.errors import QueueLimitExceeded
 
 __all__ = [
     "ACTIVE_STATES",
     "RETRYABLE_FROM",
     "StoreOptions",
     "backoff_seconds",
+    "check_enqueue_limits",
     "check_guild_changes",
     "eta_seconds",
     "new_lease_token",
@@ -70,6 +72,23 @@ def next_fair_rank(head_rank: int | None, user_max_rank: int | None) -> int:
     jobs occupies ten successive rounds, so others' jobs interleave with them.
     """
     return max(head_rank or 0, (user_max_rank or 0) + 1)
+
+
+def check_enqueue_limits(new: NewJob, limits: EnqueueLimits, count_active: Callable[[str, int], int]) -> None:
+    """Raise `QueueLimitExceeded` when `new`'s user, then its guild (if any), already has its limit of jobs.
+
+    `count_active(scope, ident)` counts the queued+running jobs whose `<scope>_id` is `ident` (scope "user" or
+    "guild"); it is called only for the scopes that have a limit.
+    """
+    checks = [("user", limits.max_queued_per_user, new.user_id)]
+    if new.guild_id is not None:
+        checks.append(("guild", limits.max_queued_per_guild, new.guild_id))
+    for scope, limit, ident in checks:
+        if limit is None:
+            continue
+        n = count_active(scope, ident)
+        if n >= limit:
+            raise QueueLimitExceeded(scope, limit, n)
 
 
 def eta_seconds(ahead: int, run_times: Iterable[float], workers_alive: int) -> float | None:

@@ -14,7 +14,7 @@ from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jobqueue._db import Database, Tx
-from jobqueue._policy import RETRYABLE_FROM, STATS_WINDOW, StoreOptions, eta_seconds
+from jobqueue._policy import RETRYABLE_FROM, STATS_WINDOW, StoreOptions, check_enqueue_limits, eta_seconds
 from jobqueue._rows import from_epoch, job_from_row, new_job, new_job_values, worker_from_row
 from jobqueue._sql import (
     BLOBS,
@@ -30,7 +30,7 @@ from jobqueue._sql import (
     state_is,
 )
 from jobqueue._types import EnqueueLimits, Job, JobState, NewJob, Position, QueueStats, WorkerInfo
-from jobqueue.errors import BlobNotFound, InvalidTransition, JobNotFound, QueueLimitExceeded
+from jobqueue.errors import BlobNotFound, InvalidTransition, JobNotFound
 
 __all__ = ["SqlStoreBase", "register_kept_blobs", "register_kept_jobs"]
 
@@ -129,15 +129,13 @@ class SqlStoreBase:
                 if ident is not None:
                     a, b = _lock_key(scope, ident)
                     tx.conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": a, "b": b})
-        checks = (("user", limits.max_queued_per_user, c.user_id, new.user_id),)
-        if new.guild_id is not None:
-            checks += (("guild", limits.max_queued_per_guild, c.guild_id, new.guild_id),)
-        for scope, limit, column, ident in checks:
-            if limit is None:
-                continue
-            n = tx.conn.execute(select(func.count()).where(column == ident, state_is("queued", "running"))).scalar_one()
-            if n >= limit:
-                raise QueueLimitExceeded(scope, limit, n)
+        columns = {"user": c.user_id, "guild": c.guild_id}
+
+        def count_active(scope: str, ident: int) -> int:
+            active = select(func.count()).where(columns[scope] == ident, state_is("queued", "running"))
+            return int(tx.conn.execute(active).scalar_one())
+
+        check_enqueue_limits(new, limits, count_active)
 
     def _enqueue(self, tx: Tx, new: NewJob, limits: EnqueueLimits | None, now: float) -> Job:
         """Enqueue inside an open transaction (also used by challenge units): limits counted with the insert."""
