@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from bot.exts.challenge import Challenges
 from jobqueue import ChallengeStore, JobState, StoreOptions
 from standin import Guild, Interaction, Message, Standin, User
 from tests.bot.support import make_config, png_bytes, reply_text
+from tests.standin.support import connected
 
 
 class MovableClock:
@@ -113,15 +113,9 @@ async def running(world: Arena, *, tick: float = 0.1) -> AsyncIterator[Stylebot]
     jobs = await jobqueue.open_store(world.db_url, options=StoreOptions(clock=world.clock))  # its own "process"
     bot = Stylebot(config, jobs, guild_ready_timeout=0.05)
     bot.challenge_store = ChallengeStore(jobs, clock=world.clock)  # type: ignore[attr-defined]
-    await bot.login(world.standin.token)
-    task = asyncio.create_task(bot.connect(reconnect=True))
     world.bots.append(bot)
     try:
-        async with asyncio.timeout(10):
-            await bot.wait_until_ready()
-        yield bot
+        async with connected(bot, world.standin.token):
+            yield bot
     finally:
-        await bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)
         await jobs.close()

@@ -18,6 +18,7 @@ from PIL import Image
 from bot import BotConfig, Stylebot
 from jobqueue import Job, JobStore
 from standin import Guild, Interaction, Message, Standin, User
+from tests.standin.support import connected
 
 T = TypeVar("T")
 
@@ -80,16 +81,8 @@ def make_config(standin: Standin, **changes: Any) -> BotConfig:
 async def running_bot(standin: Standin, store: JobStore, config: BotConfig) -> AsyncIterator[Stylebot]:
     """The real Stylebot, connected to the stand-in's gateway (interactions arrive even before on_ready)."""
     bot = Stylebot(config, store, guild_ready_timeout=0.05)
-    await bot.login(standin.token)
-    task = asyncio.create_task(bot.connect(reconnect=True))
-    try:
-        async with asyncio.timeout(10):
-            await bot.wait_until_ready()
+    async with connected(bot, standin.token):
         yield bot
-    finally:
-        await bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)
 
 
 async def reply_text(standin: Standin, inter: Interaction, wait: float = 10.0) -> str:

@@ -118,17 +118,24 @@ class LimitsModal(discord.ui.Modal, title="Limits"):
 
 
 @contextlib.asynccontextmanager
+async def connected(client: discord.Client, token: str) -> AsyncIterator[None]:
+    """Log `client` in to the stand-in, connect it to the gateway and wait until it is ready; close it on exit."""
+    await client.login(token)
+    task = asyncio.create_task(client.connect(reconnect=True))
+    try:
+        async with asyncio.timeout(10):
+            await client.wait_until_ready()
+        yield
+    finally:
+        await client.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+
+
+@contextlib.asynccontextmanager
 async def running_bot(
     world: World, *, global_sync: bool = False, intents: discord.Intents | None = None
 ) -> AsyncIterator[SampleBot]:
     bot = SampleBot(world.guild.id, global_sync=global_sync, intents=intents)
-    await bot.login(world.standin.token)
-    task = asyncio.create_task(bot.connect(reconnect=True))
-    try:
-        async with asyncio.timeout(10):
-            await bot.wait_until_ready()
+    async with connected(bot, world.standin.token):
         yield bot
-    finally:
-        await bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)

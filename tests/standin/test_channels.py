@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 
 import aiohttp
 import discord
 import pytest
 
 from tests.standin.support import SampleBot, World, png_bytes, running_bot
-
-
-@pytest.fixture
-async def rest_client(world: World) -> AsyncIterator[discord.Client]:
-    client = discord.Client(intents=discord.Intents.none())
-    await client.login(world.standin.token)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def test_reactions_by_the_bot_and_by_members(world: World, bot: SampleBot) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 
 import aiohttp
 import discord
@@ -11,16 +10,6 @@ import pytest
 
 from standin import Interaction, Standin, patch_discord
 from tests.standin.support import SampleBot, World, png_bytes
-
-
-@pytest.fixture
-async def rest_client(world: World) -> AsyncIterator[discord.Client]:
-    client = discord.Client(intents=discord.Intents.none())
-    await client.login(world.standin.token)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def _deferred_interaction(world: World) -> Interaction:
