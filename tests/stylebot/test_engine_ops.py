@@ -13,13 +13,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from jobqueue import JobState, JobStore, NewJob, open_store
+from jobqueue import JobState, JobStore, NewJob
 from tests.engine.test_handler import STYLE, png
 
 pytestmark = pytest.mark.slow
@@ -31,16 +31,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[tuple[str, JobStore]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'stylebot.db'}"
-    store = await open_store(url, migrate=True)
-    try:
-        yield url, store
-    finally:
-        await store.close()
 
 
 def _start_engine(url: str, port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -95,9 +85,9 @@ def _metric(text: str, name: str) -> float:
 
 
 async def test_engine_serves_healthz_and_metrics_with_its_jobs_iterations_and_heartbeat(
-    db: tuple[str, JobStore], tmp_path: Path
+    sqlite_db: tuple[str, JobStore], tmp_path: Path
 ) -> None:
-    url, store = db
+    url, store = sqlite_db
     job_id = await _enqueue(store, steps=12)
     port, log = _free_port(), tmp_path / "engine.log"
     base = f"http://127.0.0.1:{port}"
@@ -129,9 +119,9 @@ async def test_engine_serves_healthz_and_metrics_with_its_jobs_iterations_and_he
 
 
 async def test_a_taken_metrics_port_is_a_warning_and_the_engine_still_runs_jobs(
-    db: tuple[str, JobStore], tmp_path: Path
+    sqlite_db: tuple[str, JobStore], tmp_path: Path
 ) -> None:
-    url, store = db
+    url, store = sqlite_db
     job_id = await _enqueue(store, steps=3)
     log = tmp_path / "engine.log"
     with socket.socket() as taken:

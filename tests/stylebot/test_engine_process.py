@@ -14,29 +14,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from jobqueue import Job, JobState, JobStore, NewJob, open_store
+from jobqueue import Job, JobState, JobStore, NewJob
 from tests.engine.test_handler import STYLE, png
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[tuple[str, JobStore]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'stylebot.db'}"
-    store = await open_store(url, migrate=True)
-    try:
-        yield url, store
-    finally:
-        await store.close()
 
 
 class Engine:
@@ -126,9 +116,9 @@ STEPS = 300
 
 
 async def test_a_job_killed_mid_run_is_rerun_by_the_next_worker_and_every_job_finishes_once(
-    db: tuple[str, JobStore], tmp_path: Path
+    sqlite_db: tuple[str, JobStore], tmp_path: Path
 ) -> None:
-    url, store = db
+    url, store = sqlite_db
     ids = await submit(store, 4, steps=STEPS)
 
     async def running_with_progress() -> Job | None:
@@ -157,8 +147,8 @@ async def test_a_job_killed_mid_run_is_rerun_by_the_next_worker_and_every_job_fi
         assert job.lease_owner == ("A" if job_id in done_by_a else "B")
 
 
-async def test_two_workers_on_one_sqlite_file_share_the_jobs(db: tuple[str, JobStore], tmp_path: Path) -> None:
-    url, store = db
+async def test_two_workers_on_one_sqlite_file_share_the_jobs(sqlite_db: tuple[str, JobStore], tmp_path: Path) -> None:
+    url, store = sqlite_db
     ids = await submit(store, 6, steps=15)
     with engines() as started:
         for name in ("one", "two"):
@@ -173,8 +163,8 @@ async def test_two_workers_on_one_sqlite_file_share_the_jobs(db: tuple[str, JobS
     assert await store.live_workers() == []  # both unregistered on the way out
 
 
-async def test_sigterm_releases_a_long_job_and_exits_cleanly(db: tuple[str, JobStore], tmp_path: Path) -> None:
-    url, store = db
+async def test_sigterm_releases_a_long_job_and_exits_cleanly(sqlite_db: tuple[str, JobStore], tmp_path: Path) -> None:
+    url, store = sqlite_db
     [job_id] = await submit(store, 1, steps=100_000)
 
     async def running() -> bool:
