@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stylebot._cli._args import bounded_float
 from stylebot.errors import UsageError
 from stylebot.settings import Settings
 
@@ -28,6 +29,9 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="database URL (default STYLEBOT_DATABASE_URL or the data dir's SQLite)",
     )
+
+
+_days = bounded_float(0, inclusive=True, unit="days")
 
 
 def register(subparsers: Any) -> None:
@@ -51,16 +55,6 @@ def register(subparsers: Any) -> None:
     )
     add_db_argument(prune)
     prune.set_defaults(func=run_prune)
-
-
-def _days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more days")
-    return value
 
 
 def _url(args: argparse.Namespace, settings: Settings) -> str:

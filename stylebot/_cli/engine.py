@@ -30,6 +30,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from stylebot._cli._args import bounded_float
 from stylebot.errors import UsageError
 from stylebot.settings import Settings
 
@@ -40,6 +41,9 @@ logger = logging.getLogger(__name__)
 MIN_PROGRESS_INTERVAL = 1.0  # seconds; faster edits of one message would run into Discord's rate limits
 
 Service = Callable[[], Awaitable[None]]
+
+
+_positive = bounded_float(0, inclusive=False)
 
 
 def register(subparsers: Any) -> None:
@@ -56,16 +60,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--worker-id", help="name in `queue stats` (default host-pid-random)")
     p.add_argument("--shutdown-timeout", type=float, default=30.0, help="seconds a running job may finish on SIGTERM")
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
