@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
@@ -12,6 +12,7 @@ from jobqueue._challenge_errors import ChallengeNotFound, EntryNotFound
 from jobqueue._challenge_models import ChallengeRow, EntryRow, VoteRow
 from jobqueue._challenge_types import Challenge, ChallengeState, Entry, EntryState
 from jobqueue._models import Base
+from jobqueue._rows import from_epoch
 from jobqueue._types import JobState
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "kept_jobs_select",
     "to_challenge",
     "to_entry",
-    "utc",
 ]
 
 CHALLENGES = ChallengeRow.__table__
@@ -37,11 +37,6 @@ VOTES = VoteRow.__table__
 
 def _jobs() -> Any:
     return Base.metadata.tables["jobs"]
-
-
-def utc(value: float | None) -> datetime | None:
-    """Stored epoch seconds → an aware UTC datetime."""
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def epoch(value: datetime) -> float:
@@ -61,16 +56,16 @@ def to_challenge(row: Any) -> Challenge:
         style_sha=m["style_sha"],
         params=json.loads(m["params"] or "{}"),
         state=ChallengeState(m["state"]),
-        created_at=utc(m["created_at"]),  # type: ignore[arg-type]
-        submissions_close_at=utc(m["submissions_close_at"]),  # type: ignore[arg-type]
-        voting_close_at=utc(m["voting_close_at"]),  # type: ignore[arg-type]
+        created_at=from_epoch(m["created_at"]),  # type: ignore[arg-type]
+        submissions_close_at=from_epoch(m["submissions_close_at"]),  # type: ignore[arg-type]
+        voting_close_at=from_epoch(m["voting_close_at"]),  # type: ignore[arg-type]
         max_entries_per_user=m["max_entries_per_user"],
         max_entries=m["max_entries"],
         gallery_channel_id=m["gallery_channel_id"],
         announcement_message_id=m["announcement_message_id"],
-        submissions_announced_at=utc(m["submissions_announced_at"]),
-        ended_at=utc(m["ended_at"]),
-        announced_at=utc(m["announced_at"]),
+        submissions_announced_at=from_epoch(m["submissions_announced_at"]),
+        ended_at=from_epoch(m["ended_at"]),
+        announced_at=from_epoch(m["announced_at"]),
         ended_by=m["ended_by"],
     )
 
@@ -96,13 +91,13 @@ def to_entry(row: Any) -> Entry:
         job_id=m["job_id"],
         content_sha=m["content_sha"],
         state=EntryState(m["state"]),
-        submitted_at=utc(m["submitted_at"]),  # type: ignore[arg-type]
+        submitted_at=from_epoch(m["submitted_at"]),  # type: ignore[arg-type]
         votes=int(m["votes"] or 0),
         job_state=JobState(m["job_state"]) if m["job_state"] else None,
         result_sha=m["result_sha"],
         message_id=m["message_id"],
-        posted_at=utc(m["posted_at"]),
-        withdrawn_at=utc(m["withdrawn_at"]),
+        posted_at=from_epoch(m["posted_at"]),
+        withdrawn_at=from_epoch(m["withdrawn_at"]),
     )
 
 
