@@ -19,7 +19,7 @@ from stylebot._cli._args import bounded_float
 from stylebot.errors import UsageError
 from stylebot.settings import Settings
 
-__all__ = ["add_db_argument", "register"]
+__all__ = ["add_db_argument", "database_url", "register"]
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -57,14 +57,15 @@ def register(subparsers: Any) -> None:
     prune.set_defaults(func=run_prune)
 
 
-def _url(args: argparse.Namespace, settings: Settings) -> str:
+def database_url(args: argparse.Namespace, settings: Settings) -> str:
+    """The database a command with `add_db_argument` works on: its --db, else the settings' URL."""
     return args.db or settings.resolved_database_url
 
 
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from jobqueue._migrate import check_schema, expected_revision, upgrade
 
-    url = _url(args, settings)
+    url = database_url(args, settings)
 
     async def go() -> None:
         await upgrade(url)
@@ -78,7 +79,7 @@ def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.engine import make_url
 
-    url = make_url(_url(args, settings))
+    url = make_url(database_url(args, settings))
     if url.get_backend_name() != "sqlite":
         safe = url.set(drivername="postgresql").render_as_string(hide_password=True)
         raise UsageError(f"backup works on SQLite only; for PostgreSQL run: pg_dump --format=custom '{safe}' > FILE")
@@ -115,7 +116,7 @@ def run_prune(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"STYLEBOT_RETENTION_DAYS={days:g} must be 0 or more")
 
     async def go() -> int:
-        store = await jobqueue.open_store(_url(args, settings), migrate=False)
+        store = await jobqueue.open_store(database_url(args, settings), migrate=False)
         try:
             return await prune_once(store, retention_days=days)
         finally:

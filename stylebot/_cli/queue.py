@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stylebot._cli._queue_format import job_json, job_line, stats_json, stats_text
-from stylebot._cli.db import add_db_argument
+from stylebot._cli.db import add_db_argument, database_url
 from stylebot.errors import UsageError
 from stylebot.settings import Settings
 
@@ -84,7 +84,7 @@ def _with_store(
     import jobqueue
 
     async def go() -> T:
-        store = await jobqueue.open_store(args.db or settings.resolved_database_url, migrate=migrate)
+        store = await jobqueue.open_store(database_url(args, settings), migrate=migrate)
         try:
             return await fn(store)
         finally:
