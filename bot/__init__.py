@@ -5,8 +5,9 @@ Importing `bot` imports nothing heavy; the public names below load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stylebot._lazy import lazy_exports
 
 __all__ = ["EXTENSIONS", "INVITE_PERMISSIONS", "BotConfig", "Stylebot", "command_payload", "invite_url", "payload_hash"]
 
@@ -27,14 +28,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.exts import EXTENSIONS
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

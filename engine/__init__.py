@@ -6,8 +6,9 @@ Importing `engine` imports no torch: the public names below are loaded on first 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stylebot._lazy import lazy_exports
 
 __all__ = [
     "Cancelled",
@@ -56,14 +57,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from engine.errors import Cancelled, EngineError, ImageError, JobTimeout, OutOfMemory, WeightsUnavailable
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

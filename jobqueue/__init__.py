@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stylebot._lazy import lazy_exports
 
 from jobqueue._challenge_errors import (
     ChallengeAlreadyOpen,
@@ -89,14 +91,6 @@ async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | 
     return await _open(url, migrate=migrate, options=options)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'jobqueue' has no attribute {name!r}")
-
-
 __all__ = [
     "TERMINAL_STATES",
     "AbortReason",
@@ -157,3 +151,5 @@ __all__ = [
     "register_kept_blobs",
     "register_kept_jobs",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)
