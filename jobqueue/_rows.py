@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from jobqueue._models import Job as JobRow
 from jobqueue._types import (
@@ -23,6 +24,7 @@ from jobqueue._types import (
 __all__ = [
     "JOB_COLUMNS",
     "NEW_JOB_COLUMNS",
+    "dumps_compact",
     "from_epoch",
     "guild_from_row",
     "guild_to_values",
@@ -32,6 +34,8 @@ __all__ = [
     "to_epoch",
     "worker_from_row",
 ]
+
+T = TypeVar("T")
 
 JOB_COLUMNS: tuple[str, ...] = tuple(c.name for c in JobRow.__table__.columns)
 NEW_JOB_COLUMNS: tuple[str, ...] = (
@@ -86,6 +90,35 @@ _KINDS = {k.value: k for k in TargetKind}
 _EMPTY_JSON = {"{}": dict, "[]": list, "": dict}
 
 
+# the same encoders `json.dumps(obj, separators=…[, sort_keys=True])` builds on every call
+dumps_compact: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
+_dumps_params: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+_dumps_list: Callable[[Any], str] = json.JSONEncoder().encode
+
+
+def _frozen_maker(cls: type[T]) -> Callable[[dict[str, Any]], T]:
+    """Build instances of the frozen dataclass `cls` from a dict of *every* field, skipping the generated
+    `__init__` (one `object.__setattr__` per field: ~5 µs for a `Job`, on every claim and completion). The result is
+    the same object `cls(**values)` gives; `cls` must have no `__post_init__` and no `__slots__`."""
+    names = frozenset(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+        raise TypeError(f"{cls.__name__} needs its own __init__")
+    new = object.__new__
+
+    def make(values: dict[str, Any]) -> T:
+        if values.keys() != names:
+            raise TypeError(f"{cls.__name__} fields {sorted(names ^ values.keys())} missing or unknown")
+        obj = new(cls)
+        obj.__dict__.update(values)
+        return obj
+
+    return make
+
+
+_make_job = _frozen_maker(Job)
+_make_target = _frozen_maker(DeliveryTarget)
+
+
 def _ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
@@ -114,49 +147,53 @@ def job_from_row(row: Sequence[Any]) -> Job:
             preview_sha=r[i["progress_preview_sha"]],
             updated_at=_ts(r[i["progress_updated_at"]]),
         )
-    target = DeliveryTarget(
-        kind=_KINDS[r[i["target_kind"]]],
-        application_id=r[i["application_id"]],
-        interaction_id=r[i["interaction_id"]],
-        interaction_token=r[i["interaction_token"]],
-        token_created_at=_ts(r[i["token_created_at"]]),
-        channel_id=r[i["target_channel_id"]],
-        thread_id=r[i["thread_id"]],
-        status_message_id=r[i["status_message_id"]],
+    target = _make_target(
+        {
+            "kind": _KINDS[r[i["target_kind"]]],
+            "application_id": r[i["application_id"]],
+            "interaction_id": r[i["interaction_id"]],
+            "interaction_token": r[i["interaction_token"]],
+            "token_created_at": _ts(r[i["token_created_at"]]),
+            "channel_id": r[i["target_channel_id"]],
+            "thread_id": r[i["thread_id"]],
+            "status_message_id": r[i["status_message_id"]],
+        }
     )
-    return Job(
-        id=r[i["id"]],
-        state=_STATES[r[i["state"]]],
-        user_id=r[i["user_id"]],
-        guild_id=r[i["guild_id"]],
-        channel_id=r[i["channel_id"]],
-        kind=r[i["kind"]],
-        params=_loads(r[i["params"]], dict),
-        content_sha=r[i["content_sha"]],
-        style_shas=tuple(_loads(r[i["style_shas"]], list)),
-        target=target,
-        priority=r[i["priority"]],
-        attempts=r[i["attempts"]],
-        max_attempts=r[i["max_attempts"]],
-        idempotency_key=r[i["idempotency_key"]],
-        batch_key=r[i["batch_key"]],
-        parent_job_id=r[i["parent_job_id"]],
-        lease_owner=r[i["lease_owner"]],
-        lease_token=r[i["lease_token"]],
-        lease_expires_at=_ts(r[i["lease_expires_at"]]),
-        heartbeat_at=_ts(r[i["heartbeat_at"]]),
-        progress=progress,
-        cancel_requested=bool(r[i["cancel_requested"]]),
-        error=r[i["error"]],
-        result_sha=r[i["result_sha"]],
-        result_meta=_loads(r[i["result_meta"]], dict),
-        created_at=_ts(r[i["created_at"]]),
-        started_at=_ts(r[i["started_at"]]),
-        finished_at=_ts(r[i["finished_at"]]),
-        delivered_at=_ts(r[i["delivered_at"]]),
-        not_before=_ts(r[i["not_before"]]),
-        time_limit_seconds=r[i["time_limit_seconds"]],
-        cancelled_by=r[i["cancelled_by"]],
+    return _make_job(
+        {
+            "id": r[i["id"]],
+            "state": _STATES[r[i["state"]]],
+            "user_id": r[i["user_id"]],
+            "guild_id": r[i["guild_id"]],
+            "channel_id": r[i["channel_id"]],
+            "kind": r[i["kind"]],
+            "params": _loads(r[i["params"]], dict),
+            "content_sha": r[i["content_sha"]],
+            "style_shas": tuple(_loads(r[i["style_shas"]], list)),
+            "target": target,
+            "priority": r[i["priority"]],
+            "attempts": r[i["attempts"]],
+            "max_attempts": r[i["max_attempts"]],
+            "idempotency_key": r[i["idempotency_key"]],
+            "batch_key": r[i["batch_key"]],
+            "parent_job_id": r[i["parent_job_id"]],
+            "lease_owner": r[i["lease_owner"]],
+            "lease_token": r[i["lease_token"]],
+            "lease_expires_at": _ts(r[i["lease_expires_at"]]),
+            "heartbeat_at": _ts(r[i["heartbeat_at"]]),
+            "progress": progress,
+            "cancel_requested": bool(r[i["cancel_requested"]]),
+            "error": r[i["error"]],
+            "result_sha": r[i["result_sha"]],
+            "result_meta": _loads(r[i["result_meta"]], dict),
+            "created_at": _ts(r[i["created_at"]]),
+            "started_at": _ts(r[i["started_at"]]),
+            "finished_at": _ts(r[i["finished_at"]]),
+            "delivered_at": _ts(r[i["delivered_at"]]),
+            "not_before": _ts(r[i["not_before"]]),
+            "time_limit_seconds": r[i["time_limit_seconds"]],
+            "cancelled_by": r[i["cancelled_by"]],
+        }
     )
 
 
@@ -169,9 +206,9 @@ def new_job_values(new: NewJob, *, now: float) -> dict[str, Any]:
         "user_id": new.user_id,
         "guild_id": new.guild_id,
         "channel_id": new.channel_id,
-        "params": json.dumps(new.params, separators=(",", ":"), sort_keys=True),
+        "params": _dumps_params(new.params),
         "content_sha": new.content_sha,
-        "style_shas": json.dumps(list(new.style_shas)),
+        "style_shas": _dumps_list(list(new.style_shas)),
         "target_kind": TargetKind(t.kind).value,
         "application_id": t.application_id,
         "interaction_id": t.interaction_id,

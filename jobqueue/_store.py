@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, text, union, update
 import jobqueue._challenge_rows  # noqa: F401  (challenge tables; gc/forget keep what open challenges use)
 from jobqueue._db import Tx
 from jobqueue._policy import check_guild_changes, new_lease_token
-from jobqueue._rows import JOB_COLUMNS, guild_from_row, guild_to_values, job_from_row
+from jobqueue._rows import JOB_COLUMNS, dumps_compact, guild_from_row, guild_to_values, job_from_row
 from jobqueue._sql import (
     BLOBS,
     COMPLETE,
@@ -40,13 +40,14 @@ __all__ = ["SqlJobStore"]
 
 c = JOBS.c
 _RANK = JOB_COLUMNS.index("fair_rank")
+_PRIORITY = JOB_COLUMNS.index("priority")
 _NO_LEASE: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "deadline_at": None}
 UNDELIVERED = text("delivered_at IS NULL AND target_kind <> 'none'")
 _TERMINAL = [s.value for s in TERMINAL_STATES]
 
 
 def _order(row: tuple[Any, ...]) -> tuple[int, int, int]:
-    return (row[_RANK], -row[JOB_COLUMNS.index("priority")], row[0])
+    return (row[_RANK], -row[_PRIORITY], row[0])
 
 
 def _shas(content: str | None, styles: str | None, result: str | None, preview: str | None) -> set[str]:
@@ -99,7 +100,7 @@ class SqlJobStore(SqlStoreBase):
         sha = hashlib.sha256(data).hexdigest()
         blob = {"sha": sha, "data": data, "size": len(data), "content_type": "image/png", "now": now}
         done = {"job_id": job.id, "lease": job.lease_token, "now": now, "b_result_sha": sha}
-        done["b_result_meta"] = json.dumps(meta, separators=(",", ":"))
+        done["b_result_meta"] = dumps_compact(meta)
         stmt = COMPLETE
         if progress is not None:
             stmt = COMPLETE_PROGRESS
