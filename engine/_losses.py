@@ -14,16 +14,48 @@ from torch import Tensor, nn
 __all__ = ["ContentLoss", "StyleLoss", "TVLoss", "gram", "style_targets"]
 
 
+class _Gram(torch.autograd.Function):
+    """Gram matrices of fp32 features (B, d, h, w), contiguous or channels_last, with a lean backward.
+
+    Autograd's own backward of `F @ F.transpose` does two matmuls and adds two full-size gradients; since F is on
+    both sides, dL/dF = (dG + dGᵀ)·F: one matmul, the sum taken on the small d x d side. The gradient is written
+    into a fresh tensor of the features' own shape and layout (not a view of a matmul result), so autograd can
+    accumulate the next layer's gradient into it in place instead of allocating another full-size sum.
+    """
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, features: Tensor) -> Tensor:
+        ctx.save_for_backward(features)
+        rows, flat = _flat(features)
+        return flat.transpose(1, 2) @ flat if rows else flat @ flat.transpose(1, 2)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> Tensor:  # type: ignore[override]
+        (features,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        with torch.autocast(features.device.type, enabled=False):
+            sym = grad + grad.transpose(1, 2)
+            rows, flat = _flat(features)
+            out = torch.empty_like(features)
+            _, out_flat = _flat(out)
+            if rows:
+                torch.matmul(flat, sym, out=out_flat)
+            else:
+                torch.matmul(sym, flat, out=out_flat)
+            return out
+
+
+def _flat(f: Tensor) -> tuple[bool, Tensor]:
+    """(True, (B, h·w, d)) for channels_last features, else (False, (B, d, h·w)); views, no copies."""
+    b, d, h, w = f.shape
+    if f.is_contiguous(memory_format=torch.channels_last) and not f.is_contiguous():
+        return True, f.permute(0, 2, 3, 1).reshape(b, h * w, d)
+    return False, f.reshape(b, d, h * w)
+
+
 def gram(features: Tensor) -> Tensor:
     """(B, d, h, w) -> (B, d, d) unnormalised Gram matrices, computed in fp32 (also under autocast)."""
-    b, d, h, w = features.shape
     with torch.autocast(features.device.type, enabled=False):
-        f = features.float()
-        if f.is_contiguous(memory_format=torch.channels_last) and not f.is_contiguous():
-            flat = f.permute(0, 2, 3, 1).reshape(b, h * w, d)  # a view for channels_last
-            return flat.transpose(1, 2) @ flat
-        flat = f.reshape(b, d, h * w)
-        return flat @ flat.transpose(1, 2)
+        return _Gram.apply(features.float())
 
 
 def style_targets(grams: Sequence[Tensor], blend: Sequence[float]) -> Tensor:
