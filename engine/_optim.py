@@ -15,7 +15,9 @@ __all__ = ["Adam", "BatchedLBFGS"]
 
 
 def _dot(a: Tensor, b: Tensor) -> Tensor:
-    return (a * b).flatten(1).sum(dim=1).view(-1, 1, 1, 1)
+    """Per-sample dot product as (B, 1, 1, 1): one pass over both, no full-size product temporary."""
+    n = a.shape[0]
+    return torch.bmm(a.reshape(n, 1, -1), b.reshape(n, -1, 1)).view(-1, 1, 1, 1)
 
 
 class Adam:
@@ -89,13 +91,13 @@ class BatchedLBFGS:
         alphas: list[Tensor] = []
         for s, y, ro in zip(reversed(self.s), reversed(self.y), reversed(self.ro), strict=True):
             a = ro * _dot(s, q)
-            q = q - a * y
+            q.addcmul_(a, y, value=-1)  # q is our own (from -grad): updated in place, no temporaries
             alphas.append(a)
         assert self.h_diag is not None
         r = q * self.h_diag
         for s, y, ro, a in zip(self.s, self.y, self.ro, reversed(alphas), strict=True):
             b = ro * _dot(y, r)
-            r = r + s * (a - b)
+            r.addcmul_(s, a - b)
         return r
 
     def keep(self, rows: Tensor) -> None:
