@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run    - set up, then run the bot + engine (DISCORD_TOKEN set) or the offline demo"
-	@echo "make test   - set up, then ruff + the whole test suite (what .ci/run calls)"
+	@echo "make test   - set up, then lint (ruff check + format check) + the whole test suite (what .ci/run calls)"
 	@echo "make setup  - create $(VENV) and install stylebot with its dev tools (idempotent)"
 	@echo "make bench  - engine, queue and bot benchmarks (see bench/RESULTS.md)"
 
@@ -24,10 +24,9 @@ $(STAMP): pyproject.toml
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check --diff . >/dev/null 2>&1 || true
+	$(VENV)/bin/ruff format --check --diff .
 
-test: setup
-	$(VENV)/bin/ruff check .
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 run: setup

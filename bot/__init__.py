@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stylebot._lazy import lazy_exports
+from foundation import lazy_exports
 
 __all__ = ["EXTENSIONS", "INVITE_PERMISSIONS", "BotConfig", "Stylebot", "command_payload", "invite_url", "payload_hash"]
 

@@ -1,6 +1,6 @@
 """Domain errors of the bot. Each carries the fields the error-handler extension needs to explain it to a member.
 
-    stylebot.errors.StylebotError
+    foundation.StylebotError
     └── BotError
         ├── AttachmentRejected(role, reason)   an uploaded image cannot be used (nothing was queued)
         ├── CooldownActive(retry_at)           the member asked again too soon
@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from discord import app_commands
-from stylebot.errors import StylebotError
+from foundation import StylebotError
 
 __all__ = [
     "AttachmentRejected",

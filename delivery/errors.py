@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from stylebot.errors import StylebotError
+from foundation import StylebotError
 
 __all__ = [
     "DeliveryError",

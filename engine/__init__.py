@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stylebot._lazy import lazy_exports
+from foundation import lazy_exports
 
 __all__ = [
+    "IMAGENET_URL",
     "Cancelled",
     "EngineError",
     "ImageError",
@@ -21,7 +22,10 @@ __all__ = [
     "StylizeResult",
     "WeightsUnavailable",
     "compatible",
+    "download_imagenet",
+    "hub_checkpoint_path",
     "image_to_tensor",
+    "load_weights",
     "resolve_device",
     "seed_objective",
     "stylize",
@@ -47,6 +51,10 @@ _LAZY: dict[str, str] = {
     "image_to_tensor": "engine._convert",
     "tensor_to_image": "engine._convert",
     "resolve_device": "engine._device",
+    "IMAGENET_URL": "engine._weights",
+    "download_imagenet": "engine._weights",
+    "hub_checkpoint_path": "engine._weights",
+    "load_weights": "engine._weights",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from engine._device import resolve_device
     from engine._stylize import StylizeResult, compatible, seed_objective, stylize, stylize_batch
     from engine._types import Progress, StyleParams
+    from engine._weights import IMAGENET_URL, download_imagenet, hub_checkpoint_path, load_weights
     from engine.errors import Cancelled, EngineError, ImageError, JobTimeout, OutOfMemory, WeightsUnavailable
 
 

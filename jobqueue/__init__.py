@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stylebot._lazy import lazy_exports
+from foundation import lazy_exports
 
 from jobqueue._challenge_errors import (
     ChallengeAlreadyOpen,
@@ -23,7 +23,7 @@ from jobqueue._challenge_errors import (
     NotEntryOwner,
     SelfVote,
 )
-from jobqueue._challenge_rules import next_event, phase_at, rank_entries
+from jobqueue._challenge_rules import check_submission, compute_deadlines, next_event, phase_at, rank_entries
 from jobqueue._challenge_types import (
     Challenge,
     ChallengeEvent,
@@ -70,11 +70,15 @@ from jobqueue.errors import (
 
 if TYPE_CHECKING:
     from jobqueue._challenges import ChallengeStore
+    from jobqueue._migrate import check_schema, expected_revision, upgrade_schema
     from jobqueue._store import SqlJobStore
 
 _LAZY = {
     "ChallengeStore": "jobqueue._challenges",
     "SqlJobStore": "jobqueue._store",
+    "check_schema": "jobqueue._migrate",
+    "expected_revision": "jobqueue._migrate",
+    "upgrade_schema": "jobqueue._migrate",
     "register_kept_blobs": "jobqueue._store_base",
     "register_kept_jobs": "jobqueue._store_base",
 }
@@ -144,12 +148,17 @@ __all__ = [
     "Worker",
     "WorkerInfo",
     "WorkerStats",
+    "check_schema",
+    "check_submission",
+    "compute_deadlines",
+    "expected_revision",
     "next_event",
     "open_store",
     "phase_at",
     "rank_entries",
     "register_kept_blobs",
     "register_kept_jobs",
+    "upgrade_schema",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa:
 from jobqueue._db import safe_url, sqlite_path  # noqa: E402
 from jobqueue.errors import DatabaseUnavailable, SchemaMismatch  # noqa: E402
 
-__all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "upgrade"]
+__all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "upgrade_schema"]
 
 logger = logging.getLogger(__name__)
 _PG_LOCK = (0x5374_796C, 0x6D69_6772)  # "Styl", "migr"
@@ -121,7 +121,7 @@ async def _file_lock(path: str) -> AsyncIterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-async def upgrade(url: str) -> None:
+async def upgrade_schema(url: str) -> None:
     """Bring the database to the newest revision this code knows (safe to call from many processes at once)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from jobqueue._db import create_database, safe_url, sqlite_path
-from jobqueue._migrate import check_schema, upgrade
+from jobqueue._migrate import check_schema, upgrade_schema
 from jobqueue._policy import StoreOptions
 from jobqueue._store import SqlJobStore
 from jobqueue.errors import DatabaseUnavailable, JobQueueError
@@ -25,7 +25,7 @@ async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | 
     if sqlite_file is not None and not migrate and not sqlite_file.exists():
         raise DatabaseUnavailable(safe_url(url), "no such database file (run `stylebot db upgrade` first)")
     if migrate:
-        await upgrade(url)
+        await upgrade_schema(url)
     await check_schema(url)
     db = await asyncio.to_thread(create_database, url)  # SQLite: connecting may wait for another process's lock
     return SqlJobStore(db, options)

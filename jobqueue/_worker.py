@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from stylebot.logs import log_context
+from foundation import log_context
 
 from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
 from jobqueue._lease import LeaseKeeper

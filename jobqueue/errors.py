@@ -1,6 +1,6 @@
 """Errors of the job queue. Every SQLAlchemy/driver error is translated to one of these at the package edge.
 
-stylebot.errors.StylebotError
+foundation.StylebotError
 └── JobQueueError
     ├── JobNotFound(job_id)
     ├── BlobNotFound(sha)
@@ -16,7 +16,7 @@ stylebot.errors.StylebotError
 
 from __future__ import annotations
 
-from stylebot.errors import StylebotError
+from foundation import StylebotError
 
 __all__ = [
     "BlobNotFound",

@@ -11,7 +11,7 @@ StylebotError
 
 from __future__ import annotations
 
-from stylebot.errors import StylebotError
+from foundation import StylebotError
 
 __all__ = ["BadOption", "NotConnected", "StandinError", "UnknownCommand", "UnknownComponent", "WaitTimeout"]
 

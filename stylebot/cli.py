@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from stylebot.errors import StylebotError
+from foundation import StylebotError
 from stylebot.logs import configure_logging, register_secret
 from stylebot.settings import Settings
 

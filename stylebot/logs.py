@@ -6,66 +6,27 @@ Context (job id, user, worker) comes from `log_context(...)` or from `extra={...
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
 import logging
-import re
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
+from foundation.logcontext import CONTEXT_KEYS, current_context, log_context, redact, register_secret, set_process_role
+
 __all__ = ["configure_logging", "log_context", "redact", "register_secret"]
-
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("stylebot_log_context", default={})  # noqa: B039
-_secrets: set[str] = set()
-_CONTEXT_KEYS = ("job_id", "user_id", "guild_id", "worker", "action", "process_role")
-# Discord bot tokens, interaction tokens in webhook URLs and signed CDN query strings never reach a log line.
-_PATTERNS = [
-    re.compile(r"[MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40}"),
-    re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_.-]{20,}"),
-    re.compile(r"(/interactions/\d+/)[A-Za-z0-9_.-]{20,}"),
-    re.compile(r"([?&](?:ex|is|hm|token|signature)=)[^&\s\"']+"),
-    re.compile(r"((?:Authorization|authorization)['\"]?\s*[:=]\s*['\"]?Bot )[^\s'\"]+"),
-]
-
-
-def register_secret(value: str | None) -> None:
-    """Remember a secret (the bot token) so that it is masked wherever it would appear in a log line."""
-    if value and len(value) >= 8:
-        _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """Mask tokens, interaction tokens and signed URL parameters in `text`."""
-    for secret in _secrets:
-        text = text.replace(secret, "***")
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
-    return text
-
-
-@contextlib.contextmanager
-def log_context(**fields: Any) -> Iterator[None]:
-    """Add fields (job_id=…, user_id=…) to every log line emitted inside the block (also in tasks started there)."""
-    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
-    try:
-        yield
-    finally:
-        _context.reset(token)
 
 
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
+        for key, value in current_context().items():
             if not hasattr(record, key):
                 setattr(record, key, value)
         return True
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: getattr(record, k) for k in _CONTEXT_KEYS if getattr(record, k, None) is not None}
+    return {k: getattr(record, k) for k in CONTEXT_KEYS if getattr(record, k, None) is not None}
 
 
 class _TextFormatter(logging.Formatter):
@@ -109,7 +70,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", role: str | None =
     root.addHandler(handler)
     root.setLevel(level.upper())
     if role:
-        _context.set({**_context.get(), "process_role": role})
+        set_process_role(role)
     _quiet_libraries(root.level)
 
 

@@ -17,7 +17,7 @@ from stylebot.errors import UsageError
 
 __all__ = ["ensure_weights", "torch_hub_checkpoint"]
 
-IMAGENET_FILENAME = "vgg19-dcbb9e9d.pth"  # engine._weights.IMAGENET_FILENAME (that module imports torch)
+IMAGENET_FILENAME = "vgg19-dcbb9e9d.pth"  # = engine.hub_checkpoint_path().name (torch-free here)
 
 
 def torch_hub_checkpoint(env: dict[str, str] | None = None) -> Path:

@@ -63,12 +63,12 @@ def database_url(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from jobqueue._migrate import check_schema, expected_revision, upgrade
+    from jobqueue import check_schema, expected_revision, upgrade_schema
 
     url = database_url(args, settings)
 
     async def go() -> None:
-        await upgrade(url)
+        await upgrade_schema(url)
         await check_schema(url)
 
     asyncio.run(go())

@@ -112,7 +112,7 @@ def choose_weights(configured: str) -> str:
     """`imagenet` when cached (or quickly downloadable), else `random`; a path or `random` is used as configured."""
     if configured != "imagenet":
         return configured
-    from engine._weights import hub_checkpoint_path
+    from engine import hub_checkpoint_path
 
     if hub_checkpoint_path().is_file():
         return "imagenet"

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     import engine
     import jobqueue
-    from engine._weights import load_weights
+    from engine import load_weights
     from stylebot.engine_jobs import EngineConfig, make_handlers
     from stylebot.ops import EngineMetrics
 

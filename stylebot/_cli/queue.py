@@ -116,7 +116,7 @@ def _read_image(path: Path) -> tuple[bytes, str]:
 
 
 def run_submit(args: argparse.Namespace, settings: Settings) -> int:
-    from engine._types import StyleParams
+    from engine import StyleParams
     from jobqueue import NewJob
 
     if args.size is not None and args.size < 16:

@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 
 def download(args: argparse.Namespace, settings: Settings) -> int:
-    from engine._weights import IMAGENET_URL, download_imagenet
+    from engine import IMAGENET_URL, download_imagenet
 
     path = download_imagenet(hub_dir=args.dir, url=args.url or IMAGENET_URL, progress=sys.stderr.isatty())
     sys.stdout.write(f"{path}\n")
@@ -33,7 +33,7 @@ def download(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def check_weights(args: argparse.Namespace, settings: Settings) -> int:
-    from engine._weights import load_weights
+    from engine import load_weights
 
     loaded = load_weights(args.weights or settings.weights)
     sys.stdout.write(f"{loaded.kind}: {loaded.source}\n")

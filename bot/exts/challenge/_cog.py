@@ -14,8 +14,17 @@ from datetime import timedelta
 import discord
 from discord import app_commands
 from discord.ext import commands
-from jobqueue import Challenge, ChallengeNotFound, ChallengeStore, Entry, EntryNotFound, NewChallenge, phase_at
-from jobqueue._challenge_rules import check_submission, compute_deadlines
+from jobqueue import (
+    Challenge,
+    ChallengeNotFound,
+    ChallengeStore,
+    Entry,
+    EntryNotFound,
+    NewChallenge,
+    check_submission,
+    compute_deadlines,
+    phase_at,
+)
 
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from foundation import StylebotError
 from standin import Message, StoredFile
 from stylebot._cli.demo import result_image
-from stylebot.errors import StylebotError
 
 ROOT = Path(__file__).resolve().parents[3]
 
