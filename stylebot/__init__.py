@@ -1,6 +1,6 @@
 """stylebot: entry points, settings and logging that wire engine/, jobqueue/, bot/ and delivery/ together.
 
-Nothing is imported here, so `stylebot.errors` stays importable from every package without pulling anything heavy.
+This is the top of the import graph: library packages never import it; what they all need lives in `foundation`.
 """
 
 __all__: list[str] = []
