@@ -1,4 +1,4 @@
-"""The glue between the queue and the engine: job handlers for `jobqueue.Worker` that run `engine.handler`.
+"""The glue between the queue and the engine: job handlers for `jobqueue.Worker` that run `engine.jobs`.
 
 `make_handlers(store, config)` returns `(handler, batch_handler)`. They fetch a job's image blobs, run the
 optimisation in a thread (`asyncio.to_thread`; the event loop keeps heartbeating meanwhile), bring progress back with
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.errors import Cancelled, EngineError, WeightsUnavailable
-from engine.handler import DEFAULT_MAX_BYTES, JobInput, JobOutput, StepReport, run_style_batch, run_style_job
+from engine.jobs import DEFAULT_MAX_BYTES, JobInput, JobOutput, StepReport, run_style_batch, run_style_job
 from jobqueue import BlobNotFound, HandlerResult, Job, JobContext, JobStore, PermanentError, RetryableError
 
 __all__ = ["EngineConfig", "make_handlers"]

@@ -9,7 +9,7 @@ from prometheus_client import generate_latest
 from jobqueue import Worker
 from stylebot.engine_jobs import make_handlers
 from stylebot.ops import EngineMetrics
-from tests.engine.test_handler import CONTENT, TINY, png
+from tests.engine.test_jobs import CONTENT, TINY, png
 from tests.stylebot.test_engine_jobs import CONFIG, FAST, new_store, submit
 
 
