@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 
 from jobqueue import JobState, NewJob, StoreOptions, Worker
 from jobqueue.testing import InMemoryJobStore
-from stylebot.engine_jobs import EngineConfig, make_handlers
+from stylebot.handlers import EngineConfig, make_handlers
 
 
 def picture(seed: int, size: int) -> bytes:

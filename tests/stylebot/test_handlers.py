@@ -11,7 +11,7 @@ from PIL import Image
 
 from jobqueue import JobState, JobStore, NewJob, StoreOptions, Worker
 from jobqueue.testing import InMemoryJobStore
-from stylebot.engine_jobs import EngineConfig, make_handlers
+from stylebot.handlers import EngineConfig, make_handlers
 from tests.engine.test_jobs import CONTENT, STYLE, TINY, png
 
 CONFIG = EngineConfig(weights="random", device="cpu", max_side=64)
