@@ -102,7 +102,7 @@ def main() -> None:
     import engine
 
     device = engine.resolve_device(args.device)
-    config = EngineConfig(weights=args.weights, device=device, max_side=max(args.size, 64))
+    config = EngineConfig(weights=args.weights, device=device, max_size=max(args.size, 64))
     params = {"preset": "fast", "size": args.size, "steps": args.steps}
 
     async def run_all() -> list[dict[str, Any]]:

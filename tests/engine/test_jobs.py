@@ -38,7 +38,7 @@ def test_a_job_returns_a_png_with_its_metadata() -> None:
 
 
 def test_a_size_over_the_cap_is_clamped() -> None:
-    out = run_style_job(CONTENT, [STYLE], {**TINY, "size": 4000}, weights="random", device="cpu", max_side=32)
+    out = run_style_job(CONTENT, [STYLE], {**TINY, "size": 4000}, weights="random", device="cpu", max_size=32)
     assert out.meta["size"] == [38, 32]
 
 
