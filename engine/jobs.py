@@ -148,18 +148,18 @@ def _decode(item: JobInput, limits: ImageLimits, max_size: int) -> tuple[Any, li
     if not item.styles:
         raise ImageError("no style image given")
     # Inputs are decoded at up to twice the output cap: enough detail for the engine, bounded memory.
-    side = 2 * max_size
-    content_t = engine.image_to_tensor(_decode_one(item.content, "content image", limits, side))
+    working_side = 2 * max_size
+    content_t = engine.image_to_tensor(_decode_one(item.content, "content image", limits, working_side))
     style_ts = [
-        engine.image_to_tensor(_decode_one(data, f"style image {n}", limits, side))
+        engine.image_to_tensor(_decode_one(data, f"style image {n}", limits, working_side))
         for n, data in enumerate(item.styles, 1)
     ]
     return content_t, style_ts
 
 
-def _decode_one(data: bytes, role: str, limits: ImageLimits, side: int) -> Any:
+def _decode_one(data: bytes, role: str, limits: ImageLimits, working_side: int) -> Any:
     try:
-        return decode_image(data, limits=limits, max_side=side)
+        return decode_image(data, limits=limits, working_side=working_side)
     except ImageError as exc:
         raise ImageError(f"{role}: {exc}") from exc
 
