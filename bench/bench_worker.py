@@ -1,8 +1,8 @@
 """Engine worker throughput: jobs/s through the real `Worker` + engine handlers, one job at a time vs batched.
 
-    PYTHONPATH=. python3 bench/worker.py                          # CPU: 64 px, 8 jobs, batch 1 2 4
-    PYTHONPATH=. python3 bench/worker.py --device cuda --size 512 --jobs 32 --batch 1 2 4 8 --weights imagenet
-    PYTHONPATH=. python3 bench/worker.py --json out.json
+    PYTHONPATH=. python3 bench/bench_worker.py                          # CPU: 64 px, 8 jobs, batch 1 2 4
+    PYTHONPATH=. python3 bench/bench_worker.py --device cuda --size 512 --jobs 32 --batch 1 2 4 8 --weights imagenet
+    PYTHONPATH=. python3 bench/bench_worker.py --json out.json
 
 Uses `jobqueue.testing.InMemoryJobStore` (no SQL, so it runs where SQLAlchemy is not installed) and measures the whole
 path a job takes in `stylebot engine`: claim, blob fetch, decode, optimisation (in a thread), heartbeats and progress,
