@@ -38,13 +38,13 @@ demo: setup
 bench: bench-engine bench-queue bench-bot
 
 bench-engine: setup
-	$(PY) bench/engine.py
+	$(PY) bench/bench_engine.py
 
 bench-queue: setup
-	$(PY) bench/queue.py
+	$(PY) bench/bench_queue.py
 
 bench-bot: setup
-	$(PY) bench/bot.py
+	$(PY) bench/bench_bot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache out

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 __all__ = ["Progress", "StyleParams"]
 
-Preset = Literal["fast", "seed"]
+PresetName = Literal["fast", "seed"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class StyleParams:
     the start image (`fast`), so the same seed gives the same picture and another seed a visibly different one.
     """
 
-    preset: Preset = "fast"
+    preset: PresetName = "fast"
     size: int | None = None
     steps: int | None = None
     strength: float = 1.0

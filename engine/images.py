@@ -277,10 +277,10 @@ def _damaged(fmt: str, exc: BaseException) -> ImageError:
     return ImageError(f"the {fmt.upper()} file is damaged or incomplete; save or download it again and re-upload it")
 
 
-def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, max_side: int | None = None) -> Image.Image:
+def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, working_side: int | None = None) -> Image.Image:
     """Decode untrusted bytes into an RGB image, upright (EXIF orientation applied), alpha composited on white.
 
-    Animated files give their first frame. Images whose long side exceeds `max_side` (default
+    Animated files give their first frame. Images whose long side exceeds `working_side` (default
     `limits.working_side`) are downscaled to it, JPEGs by decoding at reduced scale. Raises ImageError (one line).
     """
     data = bytes(data)
@@ -288,9 +288,9 @@ def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, max_side:
     fmt = sniff_format(data)
     if fmt is None:
         raise ImageError(_describe_non_image(data))
-    side = limits.working_side if max_side is None else max_side
+    side = limits.working_side if working_side is None else working_side
     if side < 1:
-        raise ValueError("max_side must be positive")
+        raise ValueError("working_side must be positive")
     im = _open(data, fmt)
     try:
         check_dimensions(*im.size, limits=limits)

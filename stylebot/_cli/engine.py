@@ -5,7 +5,7 @@
 
 This module is the only place that reads settings for the worker: it checks that the VGG19 weights load (an
 engine without them exits 2 with the reason), migrates the database (`jobqueue.open_store(url, migrate=True)`),
-builds the engine handlers (`stylebot.engine_jobs`) and runs a `jobqueue.Worker`. SIGTERM/SIGINT stop claiming
+builds the engine handlers (`stylebot.handlers`) and runs a `jobqueue.Worker`. SIGTERM/SIGINT stop claiming
 and give the running job `--shutdown-timeout` seconds before it is released back to the queue; a second signal
 releases it at once.
 
@@ -88,7 +88,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     import engine
     import jobqueue
     from engine import load_weights
-    from stylebot.engine_jobs import EngineConfig, make_handlers
+    from stylebot.handlers import EngineConfig, make_handlers
     from stylebot.ops import EngineMetrics
 
     device = engine.resolve_device(settings.device)
@@ -101,7 +101,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     options = jobqueue.StoreOptions(job_time_limit=backstop)
     store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, options=options)
     try:
-        config = EngineConfig(weights=settings.weights, device=device, max_side=settings.max_size)
+        config = EngineConfig(weights=settings.weights, device=device, max_size=settings.max_size)
         metrics = EngineMetrics()
         handler, batch_handler = make_handlers(store, config, on_steps=metrics.steps)
         worker = jobqueue.Worker(

@@ -267,8 +267,8 @@ def test_exif_orientation_is_applied(orientation: int, size: tuple[int, int], re
     assert _close(out.getpixel(red_at), RED, tol=30)
 
 
-def test_large_png_is_downscaled_to_max_side() -> None:
-    out = decode_image(_encode(Image.new("RGB", (400, 200), RED), "PNG"), max_side=100)
+def test_large_png_is_downscaled_to_working_side() -> None:
+    out = decode_image(_encode(Image.new("RGB", (400, 200), RED), "PNG"), working_side=100)
     assert out.size == (100, 50) and out.getpixel((50, 25)) == RED
     out = decode_image(_encode(Image.new("RGB", (400, 200), RED), "PNG"), limits=ImageLimits(working_side=64))
     assert out.size == (64, 32)
@@ -287,18 +287,18 @@ def huge_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_huge_jpeg_is_downscaled_in_process(huge_jpeg: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = decode_image(huge_jpeg.read_bytes(), max_side=1500)
+        out = decode_image(huge_jpeg.read_bytes(), working_side=1500)
     assert out.size == (1500, 1000)
     assert _close(out.getpixel((700, 500)), (30, 60, 200), tol=8)
 
 
 @pytest.mark.parametrize(
-    ("max_side", "size", "max_rss_mib"),
+    ("working_side", "size", "max_rss_mib"),
     [(None, [4096, 2731], 300), (1024, [1024, 683], 100)],
 )
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc to read peak memory")
 def test_huge_jpeg_is_never_decoded_at_full_size(
-    huge_jpeg: Path, max_side: int | None, size: list[int], max_rss_mib: int
+    huge_jpeg: Path, working_side: int | None, size: list[int], max_rss_mib: int
 ) -> None:
     """A full-size decode alone would take 12000 x 8000 x 4 bytes = 366 MiB; the draft decode stays far below.
 
@@ -308,13 +308,13 @@ def test_huge_jpeg_is_never_decoded_at_full_size(
         "import json, sys\n"
         "from engine.images import decode_image\n"
         "side = None if sys.argv[2] == 'None' else int(sys.argv[2])\n"
-        "out = decode_image(open(sys.argv[1], 'rb').read(), max_side=side)\n"
+        "out = decode_image(open(sys.argv[1], 'rb').read(), working_side=side)\n"
         "hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM:')][0].split()[1]\n"
         "print(json.dumps({'size': out.size, 'rss_kib': int(hwm)}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(huge_jpeg), str(max_side)],
+        [sys.executable, "-c", code, str(huge_jpeg), str(working_side)],
         capture_output=True,
         text=True,
         env=env,

@@ -7,10 +7,10 @@ import asyncio
 from prometheus_client import generate_latest
 
 from jobqueue import Worker
-from stylebot.engine_jobs import make_handlers
+from stylebot.handlers import make_handlers
 from stylebot.ops import EngineMetrics
-from tests.engine.test_handler import CONTENT, TINY, png
-from tests.stylebot.test_engine_jobs import CONFIG, FAST, new_store, submit
+from tests.engine.test_jobs import CONTENT, TINY, png
+from tests.stylebot.test_handlers import CONFIG, FAST, new_store, submit
 
 
 async def test_single_and_batched_jobs_count_each_step_once_and_every_outcome() -> None:

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 
 from jobqueue import JobState, JobStore, NewJob
-from tests.engine.test_handler import STYLE, png
+from tests.engine.test_jobs import STYLE, png
 
 pytestmark = pytest.mark.slow
 

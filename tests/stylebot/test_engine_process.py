@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from jobqueue import Job, JobState, JobStore, NewJob
-from tests.engine.test_handler import STYLE, png
+from tests.engine.test_jobs import STYLE, png
 
 pytestmark = pytest.mark.slow
 

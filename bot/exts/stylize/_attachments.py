@@ -67,8 +67,8 @@ async def download(
     return bytes(data)
 
 
-def _decode_to_png(data: bytes, limits: ImageLimits, max_side: int) -> bytes:
-    image = decode_image(data, limits=limits, max_side=max_side)
+def _decode_to_png(data: bytes, limits: ImageLimits, working_side: int) -> bytes:
+    image = decode_image(data, limits=limits, working_side=working_side)
     try:
         png, _ = encode_image(image, max_bytes=limits.max_bytes * 4, prefer="png")
     finally:
@@ -76,9 +76,9 @@ def _decode_to_png(data: bytes, limits: ImageLimits, max_side: int) -> bytes:
     return png
 
 
-async def normalise(role: str, data: bytes, *, limits: ImageLimits, max_side: int) -> bytes:
+async def normalise(role: str, data: bytes, *, limits: ImageLimits, working_side: int) -> bytes:
     """Decode untrusted bytes with the hardened decoder (in a thread) and re-encode them as a clean PNG."""
     try:
-        return await asyncio.to_thread(_decode_to_png, data, limits, max_side)
+        return await asyncio.to_thread(_decode_to_png, data, limits, working_side)
     except ImageError as exc:
         raise AttachmentRejected(role, exc.message) from exc

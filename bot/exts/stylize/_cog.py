@@ -81,11 +81,11 @@ class Stylize(commands.Cog):
         self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy
     ) -> list[str]:
         config = self.bot.config
-        max_side = min(config.image_limits.working_side, max(1024, 2 * policy.max_size))
+        working_side = min(config.image_limits.working_side, max(1024, 2 * policy.max_size))
         pngs = []
         for role, attachment in files:  # every image is checked before any is stored
             data = await download(
                 self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
             )
-            pngs.append(await normalise(role, data, limits=config.image_limits, max_side=max_side))
+            pngs.append(await normalise(role, data, limits=config.image_limits, working_side=working_side))
         return [await self.bot.store.put_blob(png, "image/png") for png in pngs]

@@ -69,7 +69,7 @@ def run_style_job(
     *,
     weights: str,
     device: str = "auto",
-    max_side: int = 1024,
+    max_size: int = 1024,
     max_bytes: int = DEFAULT_MAX_BYTES,
     limits: ImageLimits = DEFAULT_LIMITS,
     on_progress: ProgressFn | None = None,
@@ -78,8 +78,8 @@ def run_style_job(
     """Decode, stylize and encode one job (blocking: run it in a thread)."""
     import engine
 
-    style_params = parse_params(params, device=device, max_side=max_side)
-    content_t, style_ts = _decode(JobInput(content, styles, params), limits, max_side)
+    style_params = parse_params(params, device=device, max_size=max_size)
+    content_t, style_ts = _decode(JobInput(content, styles, params), limits, max_size)
     relay = _Relay(on_progress, should_cancel)
     result = engine.stylize(content_t, style_ts, style_params, weights=weights, on_progress=relay)
     return _output(result, style_params, max_bytes)
@@ -90,7 +90,7 @@ def run_style_batch(
     *,
     weights: str,
     device: str = "auto",
-    max_side: int = 1024,
+    max_size: int = 1024,
     max_bytes: int = DEFAULT_MAX_BYTES,
     limits: ImageLimits = DEFAULT_LIMITS,
     on_progress: Callable[[int, StepReport], None] | None = None,
@@ -107,8 +107,8 @@ def run_style_batch(
     ready: list[tuple[int, StyleParams, Any, list[Any]]] = []
     for i, item in enumerate(items):
         try:
-            sp = parse_params(item.params, device=device, max_side=max_side)
-            ready.append((i, sp, *_decode(item, limits, max_side)))
+            sp = parse_params(item.params, device=device, max_size=max_size)
+            ready.append((i, sp, *_decode(item, limits, max_size)))
         except EngineError as exc:
             outcomes[i] = exc
     relays = [
@@ -129,37 +129,37 @@ def run_style_batch(
     return [o if o is not None else EngineError("job was not run") for o in outcomes]
 
 
-def parse_params(params: dict[str, Any], *, device: str, max_side: int) -> StyleParams:
-    """`StyleParams` from a job's params dict; the worker's device wins, sizes are clamped to `max_side`."""
+def parse_params(params: dict[str, Any], *, device: str, max_size: int) -> StyleParams:
+    """`StyleParams` from a job's params dict; the worker's device wins, sizes are clamped to `max_size`."""
     try:
         sp = StyleParams.from_dict({**params, "device": device})
     except (TypeError, ValueError) as exc:
         raise EngineError(f"invalid job parameters: {exc}") from exc
-    if sp.size is not None and sp.size > max_side:
+    if sp.size is not None and sp.size > max_size:
         from dataclasses import replace
 
-        sp = replace(sp, size=max_side)
+        sp = replace(sp, size=max_size)
     return sp
 
 
-def _decode(item: JobInput, limits: ImageLimits, max_side: int) -> tuple[Any, list[Any]]:
+def _decode(item: JobInput, limits: ImageLimits, max_size: int) -> tuple[Any, list[Any]]:
     import engine
 
     if not item.styles:
         raise ImageError("no style image given")
     # Inputs are decoded at up to twice the output cap: enough detail for the engine, bounded memory.
-    side = 2 * max_side
-    content_t = engine.image_to_tensor(_decode_one(item.content, "content image", limits, side))
+    working_side = 2 * max_size
+    content_t = engine.image_to_tensor(_decode_one(item.content, "content image", limits, working_side))
     style_ts = [
-        engine.image_to_tensor(_decode_one(data, f"style image {n}", limits, side))
+        engine.image_to_tensor(_decode_one(data, f"style image {n}", limits, working_side))
         for n, data in enumerate(item.styles, 1)
     ]
     return content_t, style_ts
 
 
-def _decode_one(data: bytes, role: str, limits: ImageLimits, side: int) -> Any:
+def _decode_one(data: bytes, role: str, limits: ImageLimits, working_side: int) -> Any:
     try:
-        return decode_image(data, limits=limits, max_side=side)
+        return decode_image(data, limits=limits, working_side=working_side)
     except ImageError as exc:
         raise ImageError(f"{role}: {exc}") from exc
 

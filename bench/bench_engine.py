@@ -1,8 +1,8 @@
 """Engine benchmark (not a test): loop overhead, memory, fast-vs-seed wall time, and on GPU the bf16 FLOP-peak fraction.
 
-    PYTHONPATH=. python3 bench/engine.py                     # everything, default sizes (CPU: several minutes)
-    PYTHONPATH=. python3 bench/engine.py --quick             # small sizes, short runs, no 2048 px step
-    PYTHONPATH=. python3 bench/engine.py --device cuda --batch 8
+    PYTHONPATH=. python3 bench/bench_engine.py                     # everything, default sizes (CPU: several minutes)
+    PYTHONPATH=. python3 bench/bench_engine.py --quick             # small sizes, short runs, no 2048 px step
+    PYTHONPATH=. python3 bench/bench_engine.py --device cuda --batch 8
 
 Needs only torch, torchvision and Pillow. Prints markdown tables on stdout (copy them into bench/RESULTS.md).
 Sections:
@@ -28,20 +28,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-# Run as a script, bench/ would come first on sys.path and its queue.py / engine.py would shadow the stdlib's queue
-# and our engine package: put the repository root there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-import engine  # noqa: E402
-from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, use_bf16  # noqa: E402
-from engine._presets import FAST, SEED, Scale  # noqa: E402
-from engine._run import Job, optimise  # noqa: E402
-from engine._vgg import VGGFeatures, vgg19_layer_spec  # noqa: E402
-from engine._weights import load_weights  # noqa: E402
+import engine
+from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, use_bf16
+from engine._presets import FAST, SEED, Scale
+from engine._run import Job, optimise
+from engine._vgg import VGGFeatures, vgg19_layer_spec
+from engine._weights import load_weights
 
 PEAK_TFLOPS = {"H100 PCIe": 756.0, "H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "4090": 165.0}
 

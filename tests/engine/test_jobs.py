@@ -1,4 +1,4 @@
-"""`engine.handler`: plain bytes in, an encoded image and metadata out (CPU, random weights, 32 px)."""
+"""`engine.jobs`: plain bytes in, an encoded image and metadata out (CPU, random weights, 32 px)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from engine.errors import Cancelled, EngineError, ImageError
-from engine.handler import JobInput, StepReport, run_style_batch, run_style_job
+from engine.jobs import JobInput, StepReport, run_style_batch, run_style_job
 
 TINY = {"preset": "fast", "size": 32, "steps": 3, "seed": 5}
 
@@ -38,7 +38,7 @@ def test_a_job_returns_a_png_with_its_metadata() -> None:
 
 
 def test_a_size_over_the_cap_is_clamped() -> None:
-    out = run_style_job(CONTENT, [STYLE], {**TINY, "size": 4000}, weights="random", device="cpu", max_side=32)
+    out = run_style_job(CONTENT, [STYLE], {**TINY, "size": 4000}, weights="random", device="cpu", max_size=32)
     assert out.meta["size"] == [38, 32]
 
 

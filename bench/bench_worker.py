@@ -1,8 +1,8 @@
 """Engine worker throughput: jobs/s through the real `Worker` + engine handlers, one job at a time vs batched.
 
-    PYTHONPATH=. python3 bench/worker.py                          # CPU: 64 px, 8 jobs, batch 1 2 4
-    PYTHONPATH=. python3 bench/worker.py --device cuda --size 512 --jobs 32 --batch 1 2 4 8 --weights imagenet
-    PYTHONPATH=. python3 bench/worker.py --json out.json
+    PYTHONPATH=. python3 bench/bench_worker.py                          # CPU: 64 px, 8 jobs, batch 1 2 4
+    PYTHONPATH=. python3 bench/bench_worker.py --device cuda --size 512 --jobs 32 --batch 1 2 4 8 --weights imagenet
+    PYTHONPATH=. python3 bench/bench_worker.py --json out.json
 
 Uses `jobqueue.testing.InMemoryJobStore` (no SQL, so it runs where SQLAlchemy is not installed) and measures the whole
 path a job takes in `stylebot engine`: claim, blob fetch, decode, optimisation (in a thread), heartbeats and progress,
@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 
 from jobqueue import JobState, NewJob, StoreOptions, Worker
 from jobqueue.testing import InMemoryJobStore
-from stylebot.engine_jobs import EngineConfig, make_handlers
+from stylebot.handlers import EngineConfig, make_handlers
 
 
 def picture(seed: int, size: int) -> bytes:
@@ -102,7 +102,7 @@ def main() -> None:
     import engine
 
     device = engine.resolve_device(args.device)
-    config = EngineConfig(weights=args.weights, device=device, max_side=max(args.size, 64))
+    config = EngineConfig(weights=args.weights, device=device, max_size=max(args.size, 64))
     params = {"preset": "fast", "size": args.size, "steps": args.steps}
 
     async def run_all() -> list[dict[str, Any]]:

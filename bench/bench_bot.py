@@ -1,6 +1,6 @@
 """Bot latency against the local Discord stand-in: interaction → deferred ack, and interaction → job enqueued.
 
-    python bench/bot.py [--interactions 300] [--users 60] [--concurrency 20] [--store sqlite|memory] [--record]
+    python bench/bench_bot.py [--interactions 300] [--users 60] [--concurrency 20] [--store sqlite|memory] [--record]
 
 Each interaction is a member's /stylize with two small PNG attachments, sent over the stand-in's gateway to the real
 Stylebot (unmodified discord.py, real sockets). The bot checks metadata, defers, downloads, decodes, stores the
@@ -33,7 +33,7 @@ from standin import Standin, patch_discord  # noqa: E402
 
 GOAL_ACK_P99_MS = 100.0
 _INTRO = (
-    "`python bench/bot.py --record`: a member's /stylize (two 64 px PNGs) → deferred ack, and → job enqueued\n"
+    "`python bench/bench_bot.py --record`: a member's /stylize (two 64 px PNGs) → deferred ack, and → job enqueued\n"
     "(images downloaded, decoded, stored). `bot=process`: `stylebot bot` in its own process, as in production;\n"
     "`bot=inline`: the bot shares the stand-in's event loop. The 2-core machine is shared with other work, so\n"
     "figures vary from run to run.\n\n"

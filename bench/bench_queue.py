@@ -1,10 +1,10 @@
 """Queue throughput: no-op jobs/s (enqueue → claim → complete) and claim latency, 1/2/4 worker processes,
 SQLite and PostgreSQL, through the public `JobStore` API.
 
-    PYTHONPATH=. python3 bench/queue.py                      # SQLite + a throwaway PostgreSQL (if installed)
-    PYTHONPATH=. python3 bench/queue.py --n 5000 --workers 1 2 4 --backends sqlite
-    PYTHONPATH=. python3 bench/queue.py --pg-url postgresql+asyncpg://user@host/db   # an existing server (emptied!)
-    PYTHONPATH=. python3 bench/queue.py --breakdown          # where the time of one job goes (SQLite)
+    PYTHONPATH=. python3 bench/bench_queue.py                      # SQLite + a throwaway PostgreSQL (if installed)
+    PYTHONPATH=. python3 bench/bench_queue.py --n 5000 --workers 1 2 4 --backends sqlite
+    PYTHONPATH=. python3 bench/bench_queue.py --pg-url postgresql+asyncpg://user@host/db # an existing server (emptied!)
+    PYTHONPATH=. python3 bench/bench_queue.py --breakdown          # where the time of one job goes (SQLite)
 
 Each measurement starts from a fresh database: N jobs are enqueued (one transaction each, as the bot does), then W
 worker processes (forked, connected, waiting at a barrier) claim one job at a time, run a no-op and complete it
@@ -29,13 +29,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# This file is named like the stdlib module `queue`: take its own directory off the path (threads import `queue`).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jobqueue  # noqa: E402
-from jobqueue import JobState, NewJob  # noqa: E402
+import jobqueue
+from jobqueue import JobState, NewJob
 
 MP = mp.get_context("fork")
 

@@ -1,4 +1,4 @@
-"""The glue between the queue and the engine: job handlers for `jobqueue.Worker` that run `engine.handler`.
+"""The glue between the queue and the engine: job handlers for `jobqueue.Worker` that run `engine.jobs`.
 
 `make_handlers(store, config)` returns `(handler, batch_handler)`. They fetch a job's image blobs, run the
 optimisation in a thread (`asyncio.to_thread`; the event loop keeps heartbeating meanwhile), bring progress back with
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.errors import Cancelled, EngineError, WeightsUnavailable
-from engine.handler import DEFAULT_MAX_BYTES, JobInput, JobOutput, StepReport, run_style_batch, run_style_job
+from engine.jobs import DEFAULT_MAX_BYTES, JobInput, JobOutput, StepReport, run_style_batch, run_style_job
 from jobqueue import BlobNotFound, HandlerResult, Job, JobContext, JobStore, PermanentError, RetryableError
 
 __all__ = ["EngineConfig", "make_handlers"]
@@ -30,7 +30,7 @@ class EngineConfig:
 
     weights: str = "imagenet"
     device: str = "auto"
-    max_side: int = 1024
+    max_size: int = 1024  # cap on the output's short side (STYLEBOT_MAX_SIZE); larger requests are clamped
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
@@ -50,7 +50,7 @@ def make_handlers(
                 job.params,
                 weights=config.weights,
                 device=config.device,
-                max_side=config.max_side,
+                max_size=config.max_size,
                 max_bytes=config.max_bytes,
                 on_progress=lambda report: relay.push(0, report),
                 should_cancel=ctx.should_abort,
@@ -78,7 +78,7 @@ def make_handlers(
                 items,
                 weights=config.weights,
                 device=config.device,
-                max_side=config.max_side,
+                max_size=config.max_size,
                 max_bytes=config.max_bytes,
                 on_progress=relay.push,
                 should_cancel=lambda n: contexts[index[n]].should_abort(),

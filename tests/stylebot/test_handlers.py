@@ -11,10 +11,10 @@ from PIL import Image
 
 from jobqueue import JobState, JobStore, NewJob, StoreOptions, Worker
 from jobqueue.testing import InMemoryJobStore
-from stylebot.engine_jobs import EngineConfig, make_handlers
-from tests.engine.test_handler import CONTENT, STYLE, TINY, png
+from stylebot.handlers import EngineConfig, make_handlers
+from tests.engine.test_jobs import CONTENT, STYLE, TINY, png
 
-CONFIG = EngineConfig(weights="random", device="cpu", max_side=64)
+CONFIG = EngineConfig(weights="random", device="cpu", max_size=64)
 FAST = {"poll_interval": 0.02, "lease_seconds": 2.0, "heartbeat_interval": 0.1, "abort_grace": 5.0}
 
 
