@@ -13,29 +13,6 @@ from typing import TYPE_CHECKING
 
 from stylebot._lazy import lazy_exports
 
-from jobqueue._challenge_errors import (
-    ChallengeAlreadyOpen,
-    ChallengeClosed,
-    ChallengeError,
-    ChallengeNotFound,
-    EntryLimitReached,
-    EntryNotFound,
-    NotEntryOwner,
-    SelfVote,
-)
-from jobqueue._challenge_rules import next_event, phase_at, rank_entries
-from jobqueue._challenge_types import (
-    Challenge,
-    ChallengeEvent,
-    ChallengePhase,
-    ChallengeState,
-    DueEvent,
-    Entry,
-    EntryState,
-    NewChallenge,
-    RankedEntry,
-    VoteResult,
-)
 from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
 from jobqueue._policy import StoreOptions
 from jobqueue._protocol import JobStore
@@ -54,6 +31,29 @@ from jobqueue._types import (
     WorkerInfo,
 )
 from jobqueue._worker import Worker, WorkerStats
+from jobqueue.challenges import (
+    Challenge,
+    ChallengeAlreadyOpen,
+    ChallengeClosed,
+    ChallengeError,
+    ChallengeEvent,
+    ChallengeNotFound,
+    ChallengePhase,
+    ChallengeState,
+    DueEvent,
+    Entry,
+    EntryLimitReached,
+    EntryNotFound,
+    EntryState,
+    NewChallenge,
+    NotEntryOwner,
+    RankedEntry,
+    SelfVote,
+    VoteResult,
+    next_event,
+    phase_at,
+    rank_entries,
+)
 from jobqueue.errors import (
     BlobNotFound,
     DatabaseUnavailable,
@@ -69,11 +69,11 @@ from jobqueue.errors import (
 )
 
 if TYPE_CHECKING:
-    from jobqueue._challenges import ChallengeStore
     from jobqueue._store import SqlJobStore
+    from jobqueue.challenges._store import ChallengeStore
 
 _LAZY = {
-    "ChallengeStore": "jobqueue._challenges",
+    "ChallengeStore": "jobqueue.challenges._store",
     "SqlJobStore": "jobqueue._store",
     "register_kept_blobs": "jobqueue._store_base",
     "register_kept_jobs": "jobqueue._store_base",

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, text, union, update
 
-import jobqueue._challenge_rows  # noqa: F401  (challenge tables; gc/forget keep what open challenges use)
+import jobqueue.challenges._rows  # noqa: F401  (challenge tables; gc/forget keep what open challenges use)
 from jobqueue._db import Tx
 from jobqueue._policy import check_guild_changes, new_lease_token
 from jobqueue._rows import JOB_COLUMNS, dumps_compact, guild_from_row, guild_to_values, job_from_row

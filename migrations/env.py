@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import jobqueue._challenge_rows  # noqa: F401  (challenge tables, revision 0002_challenges)
+import jobqueue.challenges._rows  # noqa: F401  (challenge tables, revision 0002_challenges)
 from jobqueue._models import Base  # feature modules with tables are imported here too
 
 config = context.config

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 from jobqueue import Challenge, ChallengeNotFound, ChallengeStore, Entry, EntryNotFound, NewChallenge, phase_at
-from jobqueue._challenge_rules import check_submission, compute_deadlines
+from jobqueue.challenges.rules import check_submission, compute_deadlines
 
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params

@@ -14,9 +14,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from jobqueue import _challenge_rules as rules
-from jobqueue._challenge_errors import ChallengeAlreadyOpen, ChallengeClosed, NotEntryOwner
-from jobqueue._challenge_rows import (
+from jobqueue._db import Database, Tx
+from jobqueue._models import Base
+from jobqueue._types import TERMINAL_STATES, EnqueueLimits, Job, JobState, NewJob
+from jobqueue.challenges import rules
+from jobqueue.challenges._rows import (
     CHALLENGES,
     ENTRIES,
     VOTES,
@@ -27,7 +29,7 @@ from jobqueue._challenge_rows import (
     to_challenge,
     to_entry,
 )
-from jobqueue._challenge_types import (
+from jobqueue.challenges._types import (
     Challenge,
     ChallengeState,
     Entry,
@@ -35,9 +37,7 @@ from jobqueue._challenge_types import (
     NewChallenge,
     VoteResult,
 )
-from jobqueue._db import Database, Tx
-from jobqueue._models import Base
-from jobqueue._types import TERMINAL_STATES, EnqueueLimits, Job, JobState, NewJob
+from jobqueue.challenges.errors import ChallengeAlreadyOpen, ChallengeClosed, NotEntryOwner
 from jobqueue.errors import InvalidTransition, JobNotFound
 
 __all__ = [

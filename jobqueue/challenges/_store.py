@@ -2,8 +2,8 @@
 
 It shares the `SqlJobStore`'s `Database` (one unit of work = one transaction, `jobqueue._db`) and creates entry jobs
 through the `JobStore` API (`kind="challenge"`, the challenge's style blob and settings). The rules (phases, limits,
-votes, ranking, the deadline rule) are the pure functions of `jobqueue._challenge_rules`, applied inside the units
-of `jobqueue._challenge_units`, so limits and votes hold under concurrency.
+votes, ranking, the deadline rule) are the pure functions of `jobqueue.challenges.rules`, applied inside the units
+of `jobqueue.challenges._units`, so limits and votes hold under concurrency.
 
 A submission is one transaction: phase and limits are checked, the entry inserted and its job enqueued (the job
 store's own `_enqueue` unit, with the idempotency key `challenge-entry:<id>`) together, so a refused enqueue
@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from jobqueue import _challenge_rules as rules
-from jobqueue import _challenge_units as units
-from jobqueue._challenge_errors import EntryNotFound
-from jobqueue._challenge_rows import (
+from jobqueue._db import Database
+from jobqueue._policy import utcnow
+from jobqueue._types import DeliveryTarget, EnqueueLimits, Job, NewJob, TargetKind
+from jobqueue.challenges import _units as units
+from jobqueue.challenges import rules
+from jobqueue.challenges._rows import (
     CHALLENGES,
     ENTRIES,
     entry_select,
@@ -36,7 +38,7 @@ from jobqueue._challenge_rows import (
     to_challenge,
     to_entry,
 )
-from jobqueue._challenge_types import (
+from jobqueue.challenges._types import (
     Challenge,
     ChallengeEvent,
     ChallengeState,
@@ -47,10 +49,8 @@ from jobqueue._challenge_types import (
     RankedEntry,
     VoteResult,
 )
-from jobqueue._challenge_units import SqlJobs
-from jobqueue._db import Database
-from jobqueue._policy import utcnow
-from jobqueue._types import DeliveryTarget, EnqueueLimits, Job, NewJob, TargetKind
+from jobqueue.challenges._units import SqlJobs
+from jobqueue.challenges.errors import EntryNotFound
 
 __all__ = ["ChallengeStore"]
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
-from jobqueue._challenge_errors import ChallengeNotFound, EntryNotFound
-from jobqueue._challenge_models import ChallengeRow, EntryRow, VoteRow
-from jobqueue._challenge_types import Challenge, ChallengeState, Entry, EntryState
 from jobqueue._models import Base
 from jobqueue._rows import from_epoch
 from jobqueue._types import JobState
+from jobqueue.challenges._models import ChallengeRow, EntryRow, VoteRow
+from jobqueue.challenges._types import Challenge, ChallengeState, Entry, EntryState
+from jobqueue.challenges.errors import ChallengeNotFound, EntryNotFound
 
 __all__ = [
     "CHALLENGES",

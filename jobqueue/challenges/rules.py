@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from jobqueue._challenge_errors import ChallengeClosed, EntryLimitReached, SelfVote
-from jobqueue._challenge_types import (
+from jobqueue.challenges._types import (
     Challenge,
     ChallengeEvent,
     ChallengePhase,
@@ -22,6 +21,7 @@ from jobqueue._challenge_types import (
     Entry,
     RankedEntry,
 )
+from jobqueue.challenges.errors import ChallengeClosed, EntryLimitReached, SelfVote
 
 __all__ = [
     "MAX_DURATION",

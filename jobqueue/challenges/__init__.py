@@ -1,0 +1,77 @@
+"""Community style challenges, a room of their own inside the queue: tables, rules, the store and its errors.
+
+    challenges = ChallengeStore(jobs)             # on the SQL job store's database
+    challenge = await challenges.create(NewChallenge(...))
+    entry, job = await challenges.submit_entry(challenge.id, user_id=..., content_sha=...)
+
+- `rules`: the rules as pure functions (phases, deadlines, limits, votes, ranking), shared by the store and the bot;
+- `errors`: `ChallengeError` and its subclasses (under `jobqueue.JobQueueError`);
+- `_types`: the frozen value objects; `_models` the tables; `_rows` statements and row conversions;
+- `_units`: the store's units of work (one transaction each); `_store`: `ChallengeStore`.
+
+Importing this package pulls in no SQLAlchemy: the store is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stylebot._lazy import lazy_exports
+
+from jobqueue.challenges import rules
+from jobqueue.challenges._types import (
+    Challenge,
+    ChallengeEvent,
+    ChallengePhase,
+    ChallengeState,
+    DueEvent,
+    Entry,
+    EntryState,
+    NewChallenge,
+    RankedEntry,
+    VoteResult,
+)
+from jobqueue.challenges.errors import (
+    ChallengeAlreadyOpen,
+    ChallengeClosed,
+    ChallengeError,
+    ChallengeNotFound,
+    EntryLimitReached,
+    EntryNotFound,
+    NotEntryOwner,
+    SelfVote,
+)
+from jobqueue.challenges.rules import next_event, phase_at, rank_entries
+
+if TYPE_CHECKING:
+    from jobqueue.challenges._store import ChallengeStore
+
+_LAZY = {"ChallengeStore": "jobqueue.challenges._store"}
+
+__all__ = [
+    "Challenge",
+    "ChallengeAlreadyOpen",
+    "ChallengeClosed",
+    "ChallengeError",
+    "ChallengeEvent",
+    "ChallengeNotFound",
+    "ChallengePhase",
+    "ChallengeState",
+    "ChallengeStore",
+    "DueEvent",
+    "Entry",
+    "EntryLimitReached",
+    "EntryNotFound",
+    "EntryState",
+    "NewChallenge",
+    "NotEntryOwner",
+    "RankedEntry",
+    "SelfVote",
+    "VoteResult",
+    "next_event",
+    "phase_at",
+    "rank_entries",
+    "rules",
+]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)
