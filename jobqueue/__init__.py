@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stylebot._lazy import lazy_exports
 
 from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
-from jobqueue._policy import StoreOptions
+from jobqueue._policy import KeptRefs, StoreOptions
 from jobqueue._protocol import JobStore
 from jobqueue._types import (
     TERMINAL_STATES,
@@ -70,25 +70,28 @@ from jobqueue.errors import (
 
 if TYPE_CHECKING:
     from jobqueue._store import SqlJobStore
+    from jobqueue.challenges._rows import challenge_kept_refs
     from jobqueue.challenges._store import ChallengeStore
 
 _LAZY = {
     "ChallengeStore": "jobqueue.challenges._store",
     "SqlJobStore": "jobqueue._store",
-    "register_kept_blobs": "jobqueue._store_base",
-    "register_kept_jobs": "jobqueue._store_base",
+    "challenge_kept_refs": "jobqueue.challenges._rows",
 }
 
 
-async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | None = None) -> SqlJobStore:
+async def open_store(
+    url: str, *, migrate: bool = True, options: StoreOptions | None = None, kept: KeptRefs[Any] | None = None
+) -> SqlJobStore:
     """Open the durable store at an SQLAlchemy URL (`sqlite+aiosqlite:///file`, `postgresql+asyncpg://…`).
 
     With `migrate` the schema is upgraded first (under a cross-process lock); a database at another revision than
-    this code expects raises `SchemaMismatch`, an unreachable one `DatabaseUnavailable`.
+    this code expects raises `SchemaMismatch`, an unreachable one `DatabaseUnavailable`. `kept` names what other
+    features still use, which `gc` and `forget_user` must leave alone (entry points pass `challenge_kept_refs()`).
     """
     from jobqueue._open import open_store as _open  # SQLAlchemy only when a store is opened
 
-    return await _open(url, migrate=migrate, options=options)
+    return await _open(url, migrate=migrate, options=options, kept=kept)
 
 
 __all__ = [
@@ -125,6 +128,7 @@ __all__ = [
     "JobQueueError",
     "JobState",
     "JobStore",
+    "KeptRefs",
     "LeaseLost",
     "NewChallenge",
     "NewJob",
@@ -144,12 +148,11 @@ __all__ = [
     "Worker",
     "WorkerInfo",
     "WorkerStats",
+    "challenge_kept_refs",
     "next_event",
     "open_store",
     "phase_at",
     "rank_entries",
-    "register_kept_blobs",
-    "register_kept_jobs",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

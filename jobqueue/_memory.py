@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from jobqueue._policy import (
     ACTIVE_STATES,
     RETRYABLE_FROM,
     STATS_WINDOW,
+    KeptRefs,
     StoreOptions,
     check_enqueue_limits,
     eta_seconds,
@@ -34,12 +35,13 @@ from jobqueue.errors import BlobNotFound, InvalidTransition, JobNotFound
 __all__ = ["MemoryStoreBase"]
 
 _Q, _R = JobState.QUEUED, JobState.RUNNING
+KeptFn = Callable[[], Awaitable[Iterable[Any]]]  # an in-memory kept reference (see `KeptRefs`)
 
 
 class MemoryStoreBase:
     """State and the non-worker methods of `jobqueue.testing.InMemoryJobStore`."""
 
-    def __init__(self, options: StoreOptions | None = None) -> None:
+    def __init__(self, options: StoreOptions | None = None, *, kept: KeptRefs[KeptFn] | None = None) -> None:
         self.options = options or StoreOptions()
         self._lock = asyncio.Lock()
         self._jobs: dict[int, Job] = {}
@@ -51,16 +53,7 @@ class MemoryStoreBase:
         self._meta: dict[str, str] = {}
         self._paused = False
         self._next_id = 1
-        self._kept_blobs: list[Callable[[], Iterable[str]]] = []
-        self._kept_jobs: list[Callable[[], Iterable[int]]] = []
-
-    def register_kept_blobs(self, fn: Callable[[], Iterable[str]]) -> None:
-        """Extra blob shas that `gc` and `forget_user` must keep (e.g. open challenges)."""
-        self._kept_blobs.append(fn)
-
-    def register_kept_jobs(self, fn: Callable[[], Iterable[int]]) -> None:
-        """Job ids that `forget_user` must keep (e.g. entries of open challenges)."""
-        self._kept_jobs.append(fn)
+        self.kept: KeptRefs[KeptFn] = kept or KeptRefs()
 
     async def close(self) -> None:
         return None

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobqueue._memory import MemoryStoreBase
+from jobqueue._memory import KeptFn, MemoryStoreBase
 from jobqueue._policy import check_guild_changes, new_lease_token
 from jobqueue._types import TERMINAL_STATES, GuildSettings, Job, JobProgress, JobState, TargetKind
 from jobqueue.errors import LeaseLost
@@ -188,17 +188,17 @@ class InMemoryJobStore(MemoryStoreBase):
             shas.add(job.progress.preview_sha)
         return shas
 
-    def _hook_shas(self) -> set[str]:
-        return {sha for fn in self._kept_blobs for sha in fn()}
+    async def _kept_values(self, refs: tuple[KeptFn, ...]) -> set[Any]:
+        return {value for fn in refs for value in await fn()}
 
     async def forget_user(self, user_id: int) -> int:
         async with self._lock:
-            kept_ids = {i for fn in self._kept_jobs for i in fn()}
+            kept_ids = await self._kept_values(self.kept.jobs)
             doomed = [j for j in self._jobs.values() if j.user_id == user_id and j.state != _R and j.id not in kept_ids]
             for job in doomed:
                 del self._jobs[job.id]
                 self._rank.pop(job.id, None)
-            still = self._hook_shas().union(*(self._shas(j) for j in self._jobs.values()))
+            still = (await self._kept_values(self.kept.blobs)).union(*(self._shas(j) for j in self._jobs.values()))
             for sha in set().union(*(self._shas(j) for j in doomed)) - still:
                 self._blobs.pop(sha, None)
             return len(doomed)
@@ -213,7 +213,8 @@ class InMemoryJobStore(MemoryStoreBase):
     async def gc(self, *, retention_seconds: float) -> int:
         async with self._lock:
             cutoff = self._now() - timedelta(seconds=retention_seconds)
-            kept = self._hook_shas().union(*(self._shas(j) for j in self._jobs.values() if self._job_kept(j, cutoff)))
+            live = (self._shas(j) for j in self._jobs.values() if self._job_kept(j, cutoff))
+            kept = (await self._kept_values(self.kept.blobs)).union(*live)
             doomed = [sha for sha, (_, created) in self._blobs.items() if sha not in kept and created < cutoff]
             for sha in doomed:
                 del self._blobs[sha]

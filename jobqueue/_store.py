@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import delete, select, text, union, update
 
-import jobqueue.challenges._rows  # noqa: F401  (challenge tables; gc/forget keep what open challenges use)
 from jobqueue._db import Tx
 from jobqueue._policy import check_guild_changes, new_lease_token
 from jobqueue._rows import JOB_COLUMNS, dumps_compact, guild_from_row, guild_to_values, job_from_row
@@ -222,7 +221,7 @@ class SqlJobStore(SqlStoreBase):
         stmt = upsert(self.dialect, META, {"key": key, "value": value}, ["key"])
         await self.db.write(lambda tx: tx.conn.execute(stmt))
 
-    def _hook_values(self, tx: Tx, queries: list[Any]) -> set[Any]:
+    def _hook_values(self, tx: Tx, queries: Iterable[Any]) -> set[Any]:
         if not queries:
             return set()
         return set(tx.conn.execute(union(*queries)).scalars())
@@ -230,10 +229,10 @@ class SqlJobStore(SqlStoreBase):
     def _referenced(self, tx: Tx, where: Any = None) -> set[str]:
         q = select(c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha)
         rows = tx.conn.execute(q if where is None else q.where(where))
-        return set().union(*(_shas(*r) for r in rows)) | self._hook_values(tx, self._kept_blob_queries())
+        return set().union(*(_shas(*r) for r in rows)) | self._hook_values(tx, self.kept.blobs)
 
     def _forget(self, tx: Tx, user_id: int) -> int:
-        kept = self._hook_values(tx, self._kept_job_queries())
+        kept = self._hook_values(tx, self.kept.jobs)
         doomed = select(c.id, c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha).where(
             c.user_id == user_id, c.state != JobState.RUNNING.value
         )

@@ -14,7 +14,7 @@ from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jobqueue._db import Database, Tx
-from jobqueue._policy import RETRYABLE_FROM, STATS_WINDOW, StoreOptions, check_enqueue_limits, eta_seconds
+from jobqueue._policy import RETRYABLE_FROM, STATS_WINDOW, KeptRefs, StoreOptions, check_enqueue_limits, eta_seconds
 from jobqueue._rows import from_epoch, job_from_row, new_job, new_job_values, worker_from_row
 from jobqueue._sql import (
     BLOBS,
@@ -32,7 +32,7 @@ from jobqueue._sql import (
 from jobqueue._types import EnqueueLimits, Job, JobState, NewJob, Position, QueueStats, WorkerInfo
 from jobqueue.errors import BlobNotFound, InvalidTransition, JobNotFound
 
-__all__ = ["SqlStoreBase", "register_kept_blobs", "register_kept_jobs"]
+__all__ = ["SqlStoreBase"]
 
 c = JOBS.c
 _CLEARED_ON_RETRY = (
@@ -40,18 +40,6 @@ _CLEARED_ON_RETRY = (
     *("lease_owner", "lease_token", "lease_expires_at", "deadline_at", "progress_step", "progress_total"),
     *("progress_loss", "progress_preview_sha", "progress_updated_at"),
 )
-_KEPT_BLOBS: list[Select[Any]] = []
-_KEPT_JOBS: list[Select[Any]] = []
-
-
-def register_kept_blobs(query: Select[Any]) -> None:
-    """Register a select of blob shas (one column) that `gc` and `forget_user` must keep, e.g. open challenges."""
-    _KEPT_BLOBS.append(query)
-
-
-def register_kept_jobs(query: Select[Any]) -> None:
-    """Register a select of job ids (one column) that `forget_user` must not delete, e.g. open challenge entries."""
-    _KEPT_JOBS.append(query)
 
 
 def upsert(dialect: str, table: Any, values: dict[str, Any], keys: Iterable[str]) -> Any:
@@ -73,27 +61,16 @@ def _lock_key(scope: str, ident: int) -> tuple[int, int]:
 class SqlStoreBase:
     """State and the non-worker methods of `SqlJobStore`."""
 
-    def __init__(self, db: Database, options: StoreOptions | None = None) -> None:
+    def __init__(
+        self, db: Database, options: StoreOptions | None = None, *, kept: KeptRefs[Select[Any]] | None = None
+    ) -> None:
         self.db = db
         self.options = options or StoreOptions()
-        self._extra_kept_blobs: list[Select[Any]] = []
-        self._extra_kept_jobs: list[Select[Any]] = []
+        self.kept: KeptRefs[Select[Any]] = kept or KeptRefs()
 
     @property
     def dialect(self) -> str:
         return self.db.dialect
-
-    def register_kept_blobs(self, query: Select[Any]) -> None:
-        self._extra_kept_blobs.append(query)
-
-    def register_kept_jobs(self, query: Select[Any]) -> None:
-        self._extra_kept_jobs.append(query)
-
-    def _kept_blob_queries(self) -> list[Select[Any]]:
-        return [*_KEPT_BLOBS, *self._extra_kept_blobs]
-
-    def _kept_job_queries(self) -> list[Select[Any]]:
-        return [*_KEPT_JOBS, *self._extra_kept_jobs]
 
     async def close(self) -> None:
         await self.db.close()

@@ -44,9 +44,10 @@ from jobqueue.challenges.errors import (
 from jobqueue.challenges.rules import next_event, phase_at, rank_entries
 
 if TYPE_CHECKING:
+    from jobqueue.challenges._rows import challenge_kept_refs
     from jobqueue.challenges._store import ChallengeStore
 
-_LAZY = {"ChallengeStore": "jobqueue.challenges._store"}
+_LAZY = {"ChallengeStore": "jobqueue.challenges._store", "challenge_kept_refs": "jobqueue.challenges._rows"}
 
 __all__ = [
     "Challenge",
@@ -68,6 +69,7 @@ __all__ = [
     "RankedEntry",
     "SelfVote",
     "VoteResult",
+    "challenge_kept_refs",
     "next_event",
     "phase_at",
     "rank_entries",

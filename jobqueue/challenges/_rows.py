@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from jobqueue._models import Base
+from jobqueue._policy import KeptRefs
 from jobqueue._rows import from_epoch
 from jobqueue._types import JobState
 from jobqueue.challenges._models import ChallengeRow, EntryRow, VoteRow
@@ -19,6 +20,7 @@ __all__ = [
     "CHALLENGES",
     "ENTRIES",
     "VOTES",
+    "challenge_kept_refs",
     "entry_select",
     "epoch",
     "fetch_challenge",
@@ -126,7 +128,7 @@ def in_channel(channel_id: int) -> Any:
 def kept_blobs_selects() -> list[Select[Any]]:
     """Blob shas that open (or not yet announced) challenges still use: style, entries' content and results.
 
-    Three plain selects (not one UNION): the job store unions every registered query itself.
+    Three plain selects (not one UNION): the job store unions every kept query itself.
     """
     jobs = _jobs()
     live = or_(CHALLENGES.c.state == ChallengeState.OPEN.value, CHALLENGES.c.announced_at.is_(None))
@@ -151,13 +153,7 @@ def kept_jobs_select() -> Select[Any]:
     )
 
 
-def _register_kept() -> None:
-    """Blob GC and `forget_user` keep what open challenges use (the job store runs these selects)."""
-    from jobqueue._store_base import register_kept_blobs, register_kept_jobs
-
-    for query in kept_blobs_selects():
-        register_kept_blobs(query)
-    register_kept_jobs(kept_jobs_select())
-
-
-_register_kept()
+def challenge_kept_refs() -> KeptRefs[Select[Any]]:
+    """What open (or not yet announced) challenges keep in the job store; entry points open it with
+    `open_store(url, kept=challenge_kept_refs())`, so `gc` and `forget_user` leave those blobs and jobs alone."""
+    return KeptRefs(blobs=tuple(kept_blobs_selects()), jobs=(kept_jobs_select(),))
