@@ -69,13 +69,13 @@ from jobqueue.errors import (
 )
 
 if TYPE_CHECKING:
-    from jobqueue._store import SqlJobStore
+    from jobqueue._sql_store import SqlJobStore
     from jobqueue.challenges._rows import challenge_kept_refs
     from jobqueue.challenges._store import ChallengeStore
 
 _LAZY = {
     "ChallengeStore": "jobqueue.challenges._store",
-    "SqlJobStore": "jobqueue._store",
+    "SqlJobStore": "jobqueue._sql_store",
     "challenge_kept_refs": "jobqueue.challenges._rows",
 }
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from jobqueue._db import create_database, safe_url, sqlite_path
 from jobqueue._migrate import check_schema, upgrade
 from jobqueue._policy import KeptRefs, StoreOptions
-from jobqueue._store import SqlJobStore
+from jobqueue._sql_store import SqlJobStore
 from jobqueue.errors import DatabaseUnavailable, JobQueueError
 
 __all__ = ["open_store"]

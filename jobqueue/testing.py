@@ -7,7 +7,7 @@ concurrent claimers in one event loop never share a job. Pass `StoreOptions(cloc
 
 from __future__ import annotations
 
-from jobqueue._memory_ops import InMemoryJobStore
+from jobqueue._memory_store import InMemoryJobStore
 from jobqueue._policy import StoreOptions
 
 __all__ = ["InMemoryJobStore", "StoreOptions"]

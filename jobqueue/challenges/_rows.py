@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
-from jobqueue._models import Base
 from jobqueue._policy import KeptRefs
 from jobqueue._rows import from_epoch
+from jobqueue._sql import JOBS
 from jobqueue._types import JobState
 from jobqueue.challenges._models import ChallengeRow, EntryRow, VoteRow
 from jobqueue.challenges._types import Challenge, ChallengeState, Entry, EntryState
@@ -35,10 +35,6 @@ __all__ = [
 CHALLENGES = ChallengeRow.__table__
 ENTRIES = EntryRow.__table__
 VOTES = VoteRow.__table__
-
-
-def _jobs() -> Any:
-    return Base.metadata.tables["jobs"]
 
 
 def epoch(value: datetime) -> float:
@@ -74,7 +70,7 @@ def to_challenge(row: Any) -> Challenge:
 
 def entry_select() -> Select[Any]:
     """Entries with their vote count and their job's state and result."""
-    jobs = _jobs()
+    jobs = JOBS
     votes = select(func.count()).select_from(VOTES).where(VOTES.c.entry_id == ENTRIES.c.id).scalar_subquery()
     return select(
         ENTRIES,
@@ -130,7 +126,7 @@ def kept_blobs_selects() -> list[Select[Any]]:
 
     Three plain selects (not one UNION): the job store unions every kept query itself.
     """
-    jobs = _jobs()
+    jobs = JOBS
     live = or_(CHALLENGES.c.state == ChallengeState.OPEN.value, CHALLENGES.c.announced_at.is_(None))
     styles = select(CHALLENGES.c.style_sha.label("sha")).where(live)
     entry_rows = ENTRIES.join(CHALLENGES, CHALLENGES.c.id == ENTRIES.c.challenge_id)

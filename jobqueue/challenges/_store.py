@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jobqueue._db import Database
 from jobqueue._policy import utcnow
+from jobqueue._sql_store import SqlJobStore
 from jobqueue._types import DeliveryTarget, EnqueueLimits, Job, NewJob, TargetKind
 from jobqueue.challenges import _units as units
 from jobqueue.challenges import rules
@@ -49,7 +50,6 @@ from jobqueue.challenges._types import (
     RankedEntry,
     VoteResult,
 )
-from jobqueue.challenges._units import SqlJobs
 from jobqueue.challenges.errors import EntryNotFound
 
 __all__ = ["ChallengeStore"]
@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 class ChallengeStore:
     """Challenges, entries and votes. `jobs` is the job store on the same database as `db`."""
 
-    def __init__(self, jobs: SqlJobs, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, jobs: SqlJobStore, *, clock: Callable[[], datetime] | None = None) -> None:
         self._db: Database = jobs.db
         self._jobs = jobs
         self._clock = clock or getattr(getattr(jobs, "options", None), "clock", utcnow)
@@ -147,9 +147,7 @@ class ChallengeStore:
         return await self._close(challenge_id, ChallengeState.CANCELLED, by, self._now(now))
 
     async def _close(self, challenge_id: int, state: ChallengeState, by: int | None, now: datetime) -> Challenge:
-        challenge, cancelled = await self._db.write(
-            lambda tx: units.close_challenge(tx, self._jobs, challenge_id, state, by, now)
-        )
+        challenge, cancelled = await self._db.write(lambda tx: units.close_challenge(tx, challenge_id, state, by, now))
         logger.info("challenge %s %s (%d unfinished entry jobs cancelled)", challenge_id, state.value, cancelled)
         return challenge
 
@@ -189,7 +187,7 @@ class ChallengeStore:
         def make_job(challenge: Challenge, entry_id: int) -> NewJob:
             return self._new_job(challenge, entry_id, user_id, content_sha, strength)
 
-        entry, job = await self._db.write(lambda tx: units.submit_entry(tx, self._jobs, submission, make_job))
+        entry, job = await self._db.write(lambda tx: units.submit_entry(tx, submission, make_job))
         logger.info("challenge %s: entry %s by user %s (job %s)", challenge_id, entry.id, user_id, job.id)
         return entry, job
 
@@ -216,7 +214,7 @@ class ChallengeStore:
     async def withdraw_entry(self, entry_id: int, *, user_id: int, now: datetime | None = None) -> Entry:
         """The author takes an entry back while the challenge is open; its unfinished job is cancelled."""
         now = self._now(now)
-        return await self._db.write(lambda tx: units.withdraw_entry(tx, self._jobs, entry_id, user_id, now))
+        return await self._db.write(lambda tx: units.withdraw_entry(tx, entry_id, user_id, now))
 
     async def get_entry(self, entry_id: int) -> Entry:
         return await self._read(lambda c: fetch_entry(c, entry_id))
