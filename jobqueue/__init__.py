@@ -40,6 +40,7 @@ from jobqueue.challenges import (
     ChallengeNotFound,
     ChallengePhase,
     ChallengeState,
+    ChallengeStore,
     DueEvent,
     Entry,
     EntryLimitReached,
@@ -71,10 +72,10 @@ from jobqueue.errors import (
 if TYPE_CHECKING:
     from jobqueue._sql_store import SqlJobStore
     from jobqueue.challenges._rows import challenge_kept_refs
-    from jobqueue.challenges._store import ChallengeStore
+    from jobqueue.challenges._store import SqlChallengeStore
 
 _LAZY = {
-    "ChallengeStore": "jobqueue.challenges._store",
+    "SqlChallengeStore": "jobqueue.challenges._store",
     "SqlJobStore": "jobqueue._sql_store",
     "challenge_kept_refs": "jobqueue.challenges._rows",
 }
@@ -141,6 +142,7 @@ __all__ = [
     "RetryableError",
     "SchemaMismatch",
     "SelfVote",
+    "SqlChallengeStore",
     "SqlJobStore",
     "StoreOptions",
     "TargetKind",

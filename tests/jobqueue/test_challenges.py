@@ -1,5 +1,5 @@
-"""ChallengeStore on SQLite and PostgreSQL (where its binaries exist): lifecycle, limits (also concurrent), votes,
-ranking, deadlines, blob retention.
+"""The `ChallengeStore` contract, run on InMemoryChallengeStore and on SqlChallengeStore over SQLite and PostgreSQL
+(where its binaries exist): lifecycle, limits (also concurrent), votes, ranking, deadlines, blob retention.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from jobqueue import (
     NotEntryOwner,
     QueueLimitExceeded,
     SelfVote,
+    SqlChallengeStore,
     TargetKind,
     challenge_kept_refs,
 )
+from jobqueue.challenges.testing import in_memory_stores
 from tests.jobqueue.helpers import PNG, FakeClock, store_options
 from tests.jobqueue.sqlstores import make_sql_store
 
@@ -40,15 +42,16 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def stores(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[tuple[Any, ChallengeStore]]:
+    if request.param == "memory":
+        yield in_memory_stores(store_options(clock))
+        return
     kept = challenge_kept_refs()
     async with make_sql_store(request, request.param, tmp_path, store_options(clock), kept) as jobs:
-        challenges = ChallengeStore.for_job_store(jobs)
-        assert challenges is not None
-        yield jobs, challenges
+        yield jobs, SqlChallengeStore(jobs)
 
 
 async def _open(jobs: Any, challenges: ChallengeStore, clock: FakeClock, **kw: Any) -> Any:
@@ -83,6 +86,11 @@ async def _finish(jobs: Any, job_id: int, result: bytes = b"result") -> None:
         if other.id != job_id:
             await jobs.release(other)
     await jobs.complete(job, result=PNG + result + str(job_id).encode(), meta={})
+
+
+async def test_every_store_implements_the_protocol(stores: Any) -> None:
+    _, challenges = stores
+    assert isinstance(challenges, ChallengeStore)
 
 
 async def test_one_open_challenge_per_channel(stores: Any, clock: FakeClock) -> None:

@@ -70,7 +70,7 @@ async def test_prune_keeps_the_images_of_open_challenges(sqlite_url: str, tmp_pa
         style = await store.put_blob(b"\x89PNG challenge style")
         orphan = await store.put_blob(b"\x89PNG orphan")
         now = datetime.now(UTC)
-        await jobqueue.ChallengeStore(store).create(
+        await jobqueue.SqlChallengeStore(store).create(
             jobqueue.NewChallenge(
                 guild_id=1,
                 channel_id=2,
