@@ -57,13 +57,13 @@ class Challenges(commands.Cog):
     @property
     def store(self) -> ChallengeStore:
         if self._store is None:
-            raise RuntimeError("challenges need the SQL job store (this bot runs on an in-memory store)")
+            raise RuntimeError("challenges are off: this bot was given no challenge store")
         return self._store
 
     @property
     def runner(self) -> ChallengeRunner:
         if self._runner is None:
-            raise RuntimeError("challenges need the SQL job store (this bot runs on an in-memory store)")
+            raise RuntimeError("challenges are off: this bot was given no challenge store")
         return self._runner
 
     async def cog_load(self) -> None:
