@@ -1,10 +1,16 @@
 """Durable style-transfer job queue: the only package with SQL.
 
-    store = await jobqueue.open_store(url)        # SQLite or PostgreSQL; migrates under a lock
+    store = await jobqueue.open_store(url, kept=challenge_kept_refs())  # SQLite or PostgreSQL; migrates under a lock
     job = await store.enqueue(NewJob(...))
     [job] = await store.claim("worker-1", lease_seconds=30)
 
-`JobStore` is the interface; `jobqueue.testing.InMemoryJobStore` is its in-memory twin for tests.
+`JobStore` (`_protocol`) is the interface; `SqlJobStore` implements it on SQL and `jobqueue.testing.InMemoryJobStore`
+on dicts for tests. Both are composed of one mixin per concern, the SQL and in-memory halves side by side:
+`_sql_<concern>.py` / `_memory_<concern>.py` for core (shared state), jobs, leases, blobs, settings and stats,
+composed in `_sql_store.py` / `_memory_store.py`. Beside them: `_types` (value objects), `_policy` (rules both
+stores share, `StoreOptions`, `KeptRefs`), `_rows` (row conversions), `_models`/`_sql` (tables, hot statements),
+`_db` (units of work), `_migrate`/`_open` (start-up), `_worker`/`_context`/`_lease`/`_outcome` (the worker loop).
+Challenges are a package of their own, `jobqueue.challenges`, whose public names are re-exported here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Test doubles of the job queue: `InMemoryJobStore`, the `JobStore` contract on dicts.
+"""Test doubles of the job queue: `InMemoryJobStore`, the `JobStore` contract on dicts (the challenges' fake is in
+`jobqueue.challenges.testing`).
 
 Use it for fast unit tests of the bot, delivery and the worker. It follows the same semantics as `SqlJobStore` (the
 contract suite in tests/jobqueue/ runs on both). One asyncio lock stands in for the database's transactions, so

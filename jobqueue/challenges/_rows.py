@@ -1,4 +1,4 @@
-"""Statements and row conversions shared by `ChallengeStore` (Core, not the ORM: small, explicit queries)."""
+"""Statements and row conversions shared by `SqlChallengeStore` (Core, not the ORM: small, explicit queries)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The units of work of `ChallengeStore`: plain functions of one open transaction's connection (`jobqueue._db`).
+"""The units of work of `SqlChallengeStore`: plain functions of one open transaction's connection (`jobqueue._db`).
 
 Each runs inside `Database.write`/`read` (SQLite: `BEGIN IMMEDIATE`, so writers are serialised; PostgreSQL: the
 challenge or entry row is locked `FOR UPDATE` first). A domain error raised here rolls the transaction back.

@@ -1,6 +1,6 @@
 """The rules of a challenge as pure functions: phases, deadlines, limits, votes and ranking.
 
-`ChallengeStore` applies them inside its transactions and the bot uses them for display, so both agree.
+Both challenge stores apply them (the SQL one inside its transactions) and the bot uses them for display, so all agree.
 
 The deadline rule: an entry is admitted when it was *submitted* before `submissions_close_at`, whatever the state of
 its job then. A job still queued or running at the submission deadline keeps running and its entry is posted and can
