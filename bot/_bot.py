@@ -19,7 +19,7 @@ from bot._invite import invite_url
 from bot.exts import EXTENSIONS
 
 if TYPE_CHECKING:
-    from jobqueue import JobStore
+    from jobqueue import ChallengeStore, JobStore
 
 __all__ = ["COMMANDS_HASH_KEY", "Stylebot", "command_payload", "payload_hash"]
 
@@ -45,6 +45,7 @@ class Stylebot(commands.Bot):
         config: BotConfig,
         store: JobStore | None,
         *,
+        challenges: ChallengeStore | None = None,
         extensions: Iterable[str] = EXTENSIONS,
         metrics: Any | None = None,
         **options: Any,
@@ -55,6 +56,7 @@ class Stylebot(commands.Bot):
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None, **options)
         self.config = config
         self._store = store
+        self.challenge_store = challenges  # None: /challenge answers that challenges are off (in-memory store, tests)
         self.extension_names = tuple(extensions)
         self.failed_extensions: set[str] = set()
         self._http_session: aiohttp.ClientSession | None = None

@@ -1,10 +1,16 @@
 """Durable style-transfer job queue: the only package with SQL.
 
-    store = await jobqueue.open_store(url)        # SQLite or PostgreSQL; migrates under a lock
+    store = await jobqueue.open_store(url, kept=challenge_kept_refs())  # SQLite or PostgreSQL; migrates under a lock
     job = await store.enqueue(NewJob(...))
     [job] = await store.claim("worker-1", lease_seconds=30)
 
-`JobStore` is the interface; `jobqueue.testing.InMemoryJobStore` is its in-memory twin for tests.
+`JobStore` (`_protocol`) is the interface; `SqlJobStore` implements it on SQL and `jobqueue.testing.InMemoryJobStore`
+on dicts for tests. Both are composed of one mixin per concern, the SQL and in-memory halves side by side:
+`_sql_<concern>.py` / `_memory_<concern>.py` for core (shared state), jobs, leases, blobs, settings and stats,
+composed in `_sql_store.py` / `_memory_store.py`. Beside them: `_types` (value objects), `_policy` (rules both
+stores share, `StoreOptions`, `KeptRefs`), `_rows` (row conversions), `_models`/`_sql` (tables, hot statements),
+`_db` (units of work), `_migrate`/`_open` (start-up), `_worker`/`_context`/`_lease`/`_outcome` (the worker loop).
+Challenges are a package of their own, `jobqueue.challenges`, whose public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,31 +19,8 @@ from typing import TYPE_CHECKING
 
 from foundation import lazy_exports
 
-from jobqueue._challenge_errors import (
-    ChallengeAlreadyOpen,
-    ChallengeClosed,
-    ChallengeError,
-    ChallengeNotFound,
-    EntryLimitReached,
-    EntryNotFound,
-    NotEntryOwner,
-    SelfVote,
-)
-from jobqueue._challenge_rules import check_submission, compute_deadlines, next_event, phase_at, rank_entries
-from jobqueue._challenge_types import (
-    Challenge,
-    ChallengeEvent,
-    ChallengePhase,
-    ChallengeState,
-    DueEvent,
-    Entry,
-    EntryState,
-    NewChallenge,
-    RankedEntry,
-    VoteResult,
-)
 from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
-from jobqueue._policy import StoreOptions
+from jobqueue._policy import KeptRefs, StoreOptions
 from jobqueue._protocol import JobStore
 from jobqueue._types import (
     TERMINAL_STATES,
@@ -54,6 +37,30 @@ from jobqueue._types import (
     WorkerInfo,
 )
 from jobqueue._worker import Worker, WorkerStats
+from jobqueue.challenges import (
+    Challenge,
+    ChallengeAlreadyOpen,
+    ChallengeClosed,
+    ChallengeError,
+    ChallengeEvent,
+    ChallengeNotFound,
+    ChallengePhase,
+    ChallengeState,
+    ChallengeStore,
+    DueEvent,
+    Entry,
+    EntryLimitReached,
+    EntryNotFound,
+    EntryState,
+    NewChallenge,
+    NotEntryOwner,
+    RankedEntry,
+    SelfVote,
+    VoteResult,
+    next_event,
+    phase_at,
+    rank_entries,
+)
 from jobqueue.errors import (
     BlobNotFound,
     DatabaseUnavailable,
@@ -69,30 +76,35 @@ from jobqueue.errors import (
 )
 
 if TYPE_CHECKING:
-    from jobqueue._challenges import ChallengeStore
+    from typing import Any
+
     from jobqueue._migrate import check_schema, expected_revision, upgrade_schema
-    from jobqueue._store import SqlJobStore
+    from jobqueue._sql_store import SqlJobStore
+    from jobqueue.challenges._rows import challenge_kept_refs
+    from jobqueue.challenges._store import SqlChallengeStore
 
 _LAZY = {
-    "ChallengeStore": "jobqueue._challenges",
-    "SqlJobStore": "jobqueue._store",
+    "SqlChallengeStore": "jobqueue.challenges._store",
+    "SqlJobStore": "jobqueue._sql_store",
+    "challenge_kept_refs": "jobqueue.challenges._rows",
     "check_schema": "jobqueue._migrate",
     "expected_revision": "jobqueue._migrate",
     "upgrade_schema": "jobqueue._migrate",
-    "register_kept_blobs": "jobqueue._store_base",
-    "register_kept_jobs": "jobqueue._store_base",
 }
 
 
-async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | None = None) -> SqlJobStore:
+async def open_store(
+    url: str, *, migrate: bool = True, options: StoreOptions | None = None, kept: KeptRefs[Any] | None = None
+) -> SqlJobStore:
     """Open the durable store at an SQLAlchemy URL (`sqlite+aiosqlite:///file`, `postgresql+asyncpg://…`).
 
     With `migrate` the schema is upgraded first (under a cross-process lock); a database at another revision than
-    this code expects raises `SchemaMismatch`, an unreachable one `DatabaseUnavailable`.
+    this code expects raises `SchemaMismatch`, an unreachable one `DatabaseUnavailable`. `kept` names what other
+    features still use, which `gc` and `forget_user` must leave alone (entry points pass `challenge_kept_refs()`).
     """
     from jobqueue._open import open_store as _open  # SQLAlchemy only when a store is opened
 
-    return await _open(url, migrate=migrate, options=options)
+    return await _open(url, migrate=migrate, options=options, kept=kept)
 
 
 __all__ = [
@@ -129,6 +141,7 @@ __all__ = [
     "JobQueueError",
     "JobState",
     "JobStore",
+    "KeptRefs",
     "LeaseLost",
     "NewChallenge",
     "NewJob",
@@ -141,6 +154,7 @@ __all__ = [
     "RetryableError",
     "SchemaMismatch",
     "SelfVote",
+    "SqlChallengeStore",
     "SqlJobStore",
     "StoreOptions",
     "TargetKind",
@@ -148,16 +162,13 @@ __all__ = [
     "Worker",
     "WorkerInfo",
     "WorkerStats",
+    "challenge_kept_refs",
     "check_schema",
-    "check_submission",
-    "compute_deadlines",
     "expected_revision",
     "next_event",
     "open_store",
     "phase_at",
     "rank_entries",
-    "register_kept_blobs",
-    "register_kept_jobs",
     "upgrade_schema",
 ]
 

@@ -27,17 +27,28 @@ from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
 from alembic.util.exc import CommandError  # noqa: E402
-from sqlalchemy import Connection, exc, pool, text  # noqa: E402
+from sqlalchemy import Connection, MetaData, exc, pool, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
 
 from jobqueue._db import safe_url, sqlite_path  # noqa: E402
 from jobqueue.errors import DatabaseUnavailable, SchemaMismatch  # noqa: E402
 
-__all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "upgrade_schema"]
+__all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "target_metadata", "upgrade_schema"]
 
 logger = logging.getLogger(__name__)
 _PG_LOCK = (0x5374_796C, 0x6D69_6772)  # "Styl", "migr"
+
+
+def target_metadata() -> MetaData:
+    """Every table the migrations create, on the job store's `Base`: its own and each feature's (challenges)."""
+    from jobqueue._models import Base
+    from jobqueue.challenges._models import CHALLENGE_TABLES
+
+    missing = [t.name for t in CHALLENGE_TABLES if Base.metadata.tables.get(t.name) is not t]
+    if missing:  # pragma: no cover - a feature's tables declared on another metadata
+        raise RuntimeError(f"tables {missing} are not on jobqueue's Base.metadata")
+    return Base.metadata
 
 
 def migrations_dir() -> Path:

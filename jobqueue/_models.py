@@ -6,8 +6,9 @@ Conventions chosen for speed and for identical behaviour on SQLite and PostgreSQ
 - JSON payloads (`params`, `style_shas`, `result_meta`, …) are `Text` holding JSON, encoded/decoded in Python;
 - ids from Discord are `BigInteger`; the job id is a 64-bit identity on PostgreSQL and the rowid on SQLite.
 
-Later features (challenges, …) add their own tables to `Base.metadata` in their own modules and Alembic revisions;
-rows of theirs that keep blobs or jobs alive register with `jobqueue.register_kept_blobs` / `register_kept_jobs`.
+Features (challenges, …) add their own tables to `Base.metadata` in their own modules and Alembic revisions, listed
+in `jobqueue._migrate.target_metadata`; what their rows keep alive (blobs, jobs) they hand to the job store as a
+`KeptRefs` where it is opened (`open_store(url, kept=challenge_kept_refs())`).
 """
 
 from __future__ import annotations

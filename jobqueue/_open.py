@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.engine import make_url
 
 from jobqueue._db import create_database, safe_url, sqlite_path
 from jobqueue._migrate import check_schema, upgrade_schema
-from jobqueue._policy import StoreOptions
-from jobqueue._store import SqlJobStore
+from jobqueue._policy import KeptRefs, StoreOptions
+from jobqueue._sql_store import SqlJobStore
 from jobqueue.errors import DatabaseUnavailable, JobQueueError
 
 __all__ = ["open_store"]
 
 
-async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | None = None) -> SqlJobStore:
+async def open_store(
+    url: str,
+    *,
+    migrate: bool = True,
+    options: StoreOptions | None = None,
+    kept: KeptRefs[Select[Any]] | None = None,
+) -> SqlJobStore:
     try:
         parsed = make_url(url)
     except Exception as err:  # sqlalchemy.exc.ArgumentError and friends: say which URL
@@ -28,4 +36,4 @@ async def open_store(url: str, *, migrate: bool = True, options: StoreOptions | 
         await upgrade_schema(url)
     await check_schema(url)
     db = await asyncio.to_thread(create_database, url)  # SQLite: connecting may wait for another process's lock
-    return SqlJobStore(db, options)
+    return SqlJobStore(db, options, kept=kept)

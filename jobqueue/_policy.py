@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 from jobqueue._types import EnqueueLimits, GuildSettings, JobState, NewJob
 from jobqueue.errors import QueueLimitExceeded
@@ -17,6 +18,7 @@ from jobqueue.errors import QueueLimitExceeded
 __all__ = [
     "ACTIVE_STATES",
     "RETRYABLE_FROM",
+    "KeptRefs",
     "StoreOptions",
     "backoff_seconds",
     "check_enqueue_limits",
@@ -51,6 +53,22 @@ class StoreOptions:
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=backoff_seconds(attempts, self.retry_backoff_base, self.retry_backoff_max))
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class KeptRefs(Generic[R]):
+    """What other features still use in a job store, handed to it where it is opened (e.g. open challenges).
+
+    `blobs`: blob shas that `gc` and `forget_user` must keep; `jobs`: job ids that `forget_user` must not delete.
+    Each reference is a one-column SQLAlchemy select for `SqlJobStore` (run inside the store's transaction), and an
+    async function returning the values for `InMemoryJobStore`.
+    """
+
+    blobs: tuple[R, ...] = ()
+    jobs: tuple[R, ...] = ()
 
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:

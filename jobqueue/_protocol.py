@@ -1,7 +1,7 @@
 """`JobStore`: the one interface the bot, delivery, the engine worker and the CLI use to reach the queue.
 
 `SqlJobStore` (SQLite or PostgreSQL) and `jobqueue.testing.InMemoryJobStore` implement it; one contract test suite
-(tests/jobqueue/test_contract.py) runs against both, so the fake cannot drift from the real store.
+(tests/jobqueue/test_contract_*.py) runs against both, so the fake cannot drift from the real store.
 
 Semantics shared by every implementation:
 - states: queued → running → succeeded | failed | cancelled | dead; running → queued (lease expired, retryable

@@ -80,14 +80,10 @@ def from_epoch(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def _json(text: str | None, default: Any) -> Any:
-    return default if text is None or text == "" else json.loads(text)
-
-
 _I = {name: i for i, name in enumerate(JOB_COLUMNS)}
 _STATES = {s.value: s for s in JobState}
 _KINDS = {k.value: k for k in TargetKind}
-_EMPTY_JSON = {"{}": dict, "[]": list, "": dict}
+_EMPTY_JSON = {"{}": dict, "[]": list}
 
 
 # the same encoders `json.dumps(obj, separators=…[, sort_keys=True])` builds on every call
@@ -119,12 +115,9 @@ _make_job = _frozen_maker(Job)
 _make_target = _frozen_maker(DeliveryTarget)
 
 
-def _ts(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def _loads(text: str | None, default: Any) -> Any:
-    if text is None:
+def _loads(text: str | None, default: Callable[[], Any]) -> Any:
+    """JSON text → Python: `default()` for NULL or an empty string, a fresh `{}`/`[]` without parsing."""
+    if not text:
         return default()
     empty = _EMPTY_JSON.get(text)
     return empty() if empty is not None else json.loads(text)
@@ -145,7 +138,7 @@ def job_from_row(row: Sequence[Any]) -> Job:
             total=r[i["progress_total"]],
             loss=r[i["progress_loss"]],
             preview_sha=r[i["progress_preview_sha"]],
-            updated_at=_ts(r[i["progress_updated_at"]]),
+            updated_at=from_epoch(r[i["progress_updated_at"]]),
         )
     target = _make_target(
         {
@@ -153,7 +146,7 @@ def job_from_row(row: Sequence[Any]) -> Job:
             "application_id": r[i["application_id"]],
             "interaction_id": r[i["interaction_id"]],
             "interaction_token": r[i["interaction_token"]],
-            "token_created_at": _ts(r[i["token_created_at"]]),
+            "token_created_at": from_epoch(r[i["token_created_at"]]),
             "channel_id": r[i["target_channel_id"]],
             "thread_id": r[i["thread_id"]],
             "status_message_id": r[i["status_message_id"]],
@@ -179,18 +172,18 @@ def job_from_row(row: Sequence[Any]) -> Job:
             "parent_job_id": r[i["parent_job_id"]],
             "lease_owner": r[i["lease_owner"]],
             "lease_token": r[i["lease_token"]],
-            "lease_expires_at": _ts(r[i["lease_expires_at"]]),
-            "heartbeat_at": _ts(r[i["heartbeat_at"]]),
+            "lease_expires_at": from_epoch(r[i["lease_expires_at"]]),
+            "heartbeat_at": from_epoch(r[i["heartbeat_at"]]),
             "progress": progress,
             "cancel_requested": bool(r[i["cancel_requested"]]),
             "error": r[i["error"]],
             "result_sha": r[i["result_sha"]],
             "result_meta": _loads(r[i["result_meta"]], dict),
-            "created_at": _ts(r[i["created_at"]]),
-            "started_at": _ts(r[i["started_at"]]),
-            "finished_at": _ts(r[i["finished_at"]]),
-            "delivered_at": _ts(r[i["delivered_at"]]),
-            "not_before": _ts(r[i["not_before"]]),
+            "created_at": from_epoch(r[i["created_at"]]),
+            "started_at": from_epoch(r[i["started_at"]]),
+            "finished_at": from_epoch(r[i["finished_at"]]),
+            "delivered_at": from_epoch(r[i["delivered_at"]]),
+            "not_before": from_epoch(r[i["not_before"]]),
             "time_limit_seconds": r[i["time_limit_seconds"]],
             "cancelled_by": r[i["cancelled_by"]],
         }
@@ -238,7 +231,7 @@ def new_job(job_id: int, new: NewJob, values: dict[str, Any]) -> Job:
 def guild_from_row(row: Mapping[str, Any] | None, guild_id: int) -> GuildSettings:
     if row is None:
         return GuildSettings(guild_id)
-    presets = _json(row["allowed_presets"], None)
+    presets = _loads(row["allowed_presets"], lambda: None)
     return GuildSettings(
         guild_id=guild_id,
         max_queued_per_user=row["max_queued_per_user"],
@@ -247,7 +240,7 @@ def guild_from_row(row: Mapping[str, Any] | None, guild_id: int) -> GuildSetting
         max_size=row["max_size"],
         max_steps=row["max_steps"],
         allowed_presets=tuple(presets) if presets is not None else None,
-        blocked_users=frozenset(_json(row["blocked_users"], [])),
+        blocked_users=frozenset(_loads(row["blocked_users"], list)),
         paused=bool(row["paused"]),
         organiser_role_id=row["organiser_role_id"],
     )

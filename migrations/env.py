@@ -12,11 +12,10 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import jobqueue._challenge_rows  # noqa: F401  (challenge tables, revision 0002_challenges)
-from jobqueue._models import Base  # feature modules with tables are imported here too
+from jobqueue._migrate import target_metadata as all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()  # the job store's tables and each feature's (challenges: revision 0002_challenges)
 
 
 def _url() -> str:

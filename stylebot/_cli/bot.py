@@ -106,9 +106,10 @@ async def _serve(settings: Settings, token: str, *, sync_only: bool, sync: bool)
     import jobqueue
     from bot import Stylebot
 
-    store = await jobqueue.open_store(settings.resolved_database_url, migrate=True)
+    store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, kept=jobqueue.challenge_kept_refs())
     ops, metrics = await _start_ops(settings, store, lambda: client)
-    client = Stylebot(bot_config(settings, sync_commands=sync and not sync_only), store, metrics=metrics)
+    config = bot_config(settings, sync_commands=sync and not sync_only)
+    client = Stylebot(config, store, challenges=jobqueue.SqlChallengeStore(store), metrics=metrics)
     try:
         if sync_only:
             await client.login(token)

@@ -116,7 +116,8 @@ def run_prune(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"STYLEBOT_RETENTION_DAYS={days:g} must be 0 or more")
 
     async def go() -> int:
-        store = await jobqueue.open_store(database_url(args, settings), migrate=False)
+        url, kept = database_url(args, settings), jobqueue.challenge_kept_refs()  # keep what open challenges use
+        store = await jobqueue.open_store(url, migrate=False, kept=kept)
         try:
             return await prune_once(store, retention_days=days)
         finally:

@@ -84,7 +84,8 @@ def _with_store(
     import jobqueue
 
     async def go() -> T:
-        store = await jobqueue.open_store(database_url(args, settings), migrate=migrate)
+        url, kept = database_url(args, settings), jobqueue.challenge_kept_refs()  # keep what open challenges use
+        store = await jobqueue.open_store(url, migrate=migrate, kept=kept)
         try:
             return await fn(store)
         finally:

@@ -12,7 +12,7 @@ from typing import Any
 import jobqueue
 from bot import Stylebot
 from bot.exts.challenge import Challenges
-from jobqueue import ChallengeStore, JobState, StoreOptions
+from jobqueue import JobState, SqlChallengeStore, StoreOptions
 from standin import Guild, Interaction, Message, Standin, User
 from tests.bot.support import make_config, png_bytes, reply_text
 from tests.standin.support import connected
@@ -111,8 +111,7 @@ async def running(world: Arena, *, tick: float = 0.1) -> AsyncIterator[Stylebot]
     """A Stylebot on the arena's database, its challenges on the arena's clock; stopped (not crashed) on exit."""
     config = make_config(world.standin, challenge_tick_seconds=tick, challenge_voting_hours=24.0)
     jobs = await jobqueue.open_store(world.db_url, options=StoreOptions(clock=world.clock))  # its own "process"
-    bot = Stylebot(config, jobs, guild_ready_timeout=0.05)
-    bot.challenge_store = ChallengeStore(jobs, clock=world.clock)  # type: ignore[attr-defined]
+    bot = Stylebot(config, jobs, challenges=SqlChallengeStore(jobs, clock=world.clock), guild_ready_timeout=0.05)
     world.bots.append(bot)
     try:
         async with connected(bot, world.standin.token):

@@ -6,23 +6,24 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from jobqueue import SqlJobStore, StoreOptions, open_store
+from jobqueue import KeptRefs, SqlJobStore, StoreOptions, open_store
 from tests.pg import fresh_database
 
 
 @contextlib.asynccontextmanager
 async def make_sql_store(
-    request: pytest.FixtureRequest, kind: str, tmp_path: Path, options: StoreOptions
+    request: pytest.FixtureRequest, kind: str, tmp_path: Path, options: StoreOptions, kept: KeptRefs[Any] | None = None
 ) -> AsyncIterator[SqlJobStore]:
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}"
     else:
         server = request.getfixturevalue("postgres_server")
         url = await fresh_database(server, f"t_{uuid.uuid4().hex[:12]}")
-    store = await open_store(url, options=options)
+    store = await open_store(url, options=options, kept=kept)
     try:
         yield store
     finally:

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 import jobqueue
-from jobqueue._models import Base
+from jobqueue._migrate import target_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"challenges", "challenge_entries", "challenge_votes"}
@@ -31,7 +31,7 @@ async def test_upgrade_head_matches_the_models_and_downgrade_drops_only_challeng
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) >= TABLES
             context = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert compare_metadata(context, Base.metadata) == []
+            assert compare_metadata(context, target_metadata()) == []
         _alembic(f"sqlite+aiosqlite:///{path}", "downgrade", "0001_initial")
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())

@@ -7,8 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobqueue._challenge_errors import ChallengeClosed, EntryLimitReached, SelfVote
-from jobqueue._challenge_rules import (
+from jobqueue import JobState
+from jobqueue.challenges import (
+    Challenge,
+    ChallengeClosed,
+    ChallengeEvent,
+    ChallengePhase,
+    ChallengeState,
+    Entry,
+    EntryLimitReached,
+    EntryState,
+    SelfVote,
+)
+from jobqueue.challenges.rules import (
     check_entry_limits,
     check_submission,
     check_vote,
@@ -19,15 +30,6 @@ from jobqueue._challenge_rules import (
     phase_at,
     rank_entries,
 )
-from jobqueue._challenge_types import (
-    Challenge,
-    ChallengeEvent,
-    ChallengePhase,
-    ChallengeState,
-    Entry,
-    EntryState,
-)
-from jobqueue._types import JobState
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -21,8 +21,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 import jobqueue
-from jobqueue._migrate import expected_revision, migrations_dir
-from jobqueue._models import Base
+from jobqueue._migrate import expected_revision, migrations_dir, target_metadata
 from tests.pg import PostgresServer, fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +47,7 @@ def sync_engine(db_url: str) -> Iterator[Engine]:
 def _diff(engine: Engine) -> list[object]:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, target_metadata()))
 
 
 def _alembic(engine: Engine, fn: str, target: str) -> None:

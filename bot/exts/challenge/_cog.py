@@ -14,17 +14,8 @@ from datetime import timedelta
 import discord
 from discord import app_commands
 from discord.ext import commands
-from jobqueue import (
-    Challenge,
-    ChallengeNotFound,
-    ChallengeStore,
-    Entry,
-    EntryNotFound,
-    NewChallenge,
-    check_submission,
-    compute_deadlines,
-    phase_at,
-)
+from jobqueue import Challenge, ChallengeNotFound, ChallengeStore, Entry, EntryNotFound, NewChallenge, phase_at
+from jobqueue.challenges.rules import check_submission, compute_deadlines
 
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
@@ -66,13 +57,13 @@ class Challenges(commands.Cog):
     @property
     def store(self) -> ChallengeStore:
         if self._store is None:
-            raise RuntimeError("challenges need the SQL job store (this bot runs on an in-memory store)")
+            raise RuntimeError("challenges are off: this bot was given no challenge store")
         return self._store
 
     @property
     def runner(self) -> ChallengeRunner:
         if self._runner is None:
-            raise RuntimeError("challenges need the SQL job store (this bot runs on an in-memory store)")
+            raise RuntimeError("challenges are off: this bot was given no challenge store")
         return self._runner
 
     async def cog_load(self) -> None:

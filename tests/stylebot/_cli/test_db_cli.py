@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,42 @@ async def test_prune_deletes_finished_jobs_images_and_keeps_queued_ones(sqlite_u
         assert await store.get_blob(queued.content_sha)
         assert await store.get_blob(queued.style_shas[0])  # shared with the finished job, still needed
         assert (await store.get(done.id)).state == jobqueue.JobState.SUCCEEDED  # the job's row stays
+    finally:
+        await store.close()
+
+
+async def test_prune_keeps_the_images_of_open_challenges(sqlite_url: str, tmp_path: Path) -> None:
+    """The CLI opens its store with the challenges' kept references: an open challenge's style survives pruning."""
+    store = await jobqueue.open_store(sqlite_url, migrate=False)
+    try:
+        style = await store.put_blob(b"\x89PNG challenge style")
+        orphan = await store.put_blob(b"\x89PNG orphan")
+        now = datetime.now(UTC)
+        await jobqueue.SqlChallengeStore(store).create(
+            jobqueue.NewChallenge(
+                guild_id=1,
+                channel_id=2,
+                organiser_id=3,
+                title="Night",
+                description="",
+                style_sha=style,
+                params={},
+                submissions_close_at=now + timedelta(hours=1),
+                voting_close_at=now + timedelta(hours=2),
+            )
+        )
+    finally:
+        await store.close()
+
+    proc = _cli("db", "prune", "--older-than", "0", "--db", sqlite_url, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "pruned 1 stored images/results older than 0 days" in proc.stdout  # the orphan only
+
+    store = await jobqueue.open_store(sqlite_url, migrate=False)
+    try:
+        assert await store.get_blob(style)
+        with pytest.raises(jobqueue.BlobNotFound):
+            await store.get_blob(orphan)
     finally:
         await store.close()
 

@@ -1,13 +1,14 @@
-"""`ChallengeStore`: community style challenges on the job queue's database (the only challenge SQL).
+"""`SqlChallengeStore`: the `ChallengeStore` on the job queue's database (the only challenge SQL).
 
 It shares the `SqlJobStore`'s `Database` (one unit of work = one transaction, `jobqueue._db`) and creates entry jobs
-through the `JobStore` API (`kind="challenge"`, the challenge's style blob and settings). The rules (phases, limits,
-votes, ranking, the deadline rule) are the pure functions of `jobqueue._challenge_rules`, applied inside the units
-of `jobqueue._challenge_units`, so limits and votes hold under concurrency.
+(`rules.entry_job`: `kind="challenge"`, the challenge's style blob and settings) with the job store's own units of
+work (`jobqueue._sql_jobs.enqueue_job`, `cancel_job`, `get_job`) inside its transactions. The rules (phases, limits,
+votes, ranking, the deadline rule) are the pure functions of `jobqueue.challenges.rules`, applied inside the units
+of `jobqueue.challenges._units`, so limits and votes hold under concurrency.
 
-A submission is one transaction: phase and limits are checked, the entry inserted and its job enqueued (the job
-store's own `_enqueue` unit, with the idempotency key `challenge-entry:<id>`) together, so a refused enqueue
-(queue limits) leaves no entry behind and concurrent submissions cannot exceed the limits.
+A submission is one transaction: phase and limits are checked, the entry inserted and its job enqueued (with the
+idempotency key `challenge-entry:<id>`) together, so a refused enqueue (queue limits) leaves no entry behind and
+concurrent submissions cannot exceed the limits.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from jobqueue import _challenge_rules as rules
-from jobqueue import _challenge_units as units
-from jobqueue._challenge_errors import EntryNotFound
-from jobqueue._challenge_rows import (
+from jobqueue._db import Database
+from jobqueue._sql_store import SqlJobStore
+from jobqueue._types import EnqueueLimits, Job, NewJob
+from jobqueue.challenges import _units as units
+from jobqueue.challenges import rules
+from jobqueue.challenges._rows import (
     CHALLENGES,
     ENTRIES,
     entry_select,
@@ -36,9 +39,8 @@ from jobqueue._challenge_rows import (
     to_challenge,
     to_entry,
 )
-from jobqueue._challenge_types import (
+from jobqueue.challenges._types import (
     Challenge,
-    ChallengeEvent,
     ChallengeState,
     DueEvent,
     Entry,
@@ -47,30 +49,19 @@ from jobqueue._challenge_types import (
     RankedEntry,
     VoteResult,
 )
-from jobqueue._challenge_units import SqlJobs
-from jobqueue._db import Database
-from jobqueue._policy import utcnow
-from jobqueue._types import DeliveryTarget, EnqueueLimits, Job, NewJob, TargetKind
+from jobqueue.challenges.errors import EntryNotFound
 
-__all__ = ["ChallengeStore"]
+__all__ = ["SqlChallengeStore"]
 
 logger = logging.getLogger(__name__)
 
 
-class ChallengeStore:
-    """Challenges, entries and votes. `jobs` is the job store on the same database as `db`."""
+class SqlChallengeStore:
+    """Challenges, entries and votes on the database of `jobs`; `clock` defaults to the job store's."""
 
-    def __init__(self, jobs: SqlJobs, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, jobs: SqlJobStore, *, clock: Callable[[], datetime] | None = None) -> None:
         self._db: Database = jobs.db
-        self._jobs = jobs
-        self._clock = clock or getattr(getattr(jobs, "options", None), "clock", utcnow)
-
-    @classmethod
-    def for_job_store(cls, jobs: object, *, clock: Callable[[], datetime] | None = None) -> ChallengeStore | None:
-        """The challenge store on the same database as `jobs`; None when `jobs` is not SQL-backed (in-memory)."""
-        if not isinstance(getattr(jobs, "db", None), Database):
-            return None
-        return cls(jobs, clock=clock)  # type: ignore[arg-type]
+        self._clock = clock or jobs.options.clock
 
     def now(self) -> datetime:
         """The store's clock (injectable, so tests move time instead of sleeping)."""
@@ -89,10 +80,7 @@ class ChallengeStore:
     async def create(self, new: NewChallenge, *, now: datetime | None = None) -> Challenge:
         """Open a challenge; raises ChallengeAlreadyOpen when its channel has one."""
         now = self._now(now)
-        if new.max_entries_per_user < 1 or (new.max_entries is not None and new.max_entries < 1):
-            raise ValueError("entry limits must be at least 1")
-        if not now < new.submissions_close_at <= new.voting_close_at:
-            raise ValueError("deadlines must be in the future, submissions closing before voting")
+        rules.check_new_challenge(new, now)
         try:
             challenge: Challenge = await self._write(lambda c: units.create_challenge(c, new, now))
         except IntegrityError as exc:  # a concurrent start won the race for this channel, or no such style blob
@@ -147,9 +135,7 @@ class ChallengeStore:
         return await self._close(challenge_id, ChallengeState.CANCELLED, by, self._now(now))
 
     async def _close(self, challenge_id: int, state: ChallengeState, by: int | None, now: datetime) -> Challenge:
-        challenge, cancelled = await self._db.write(
-            lambda tx: units.close_challenge(tx, self._jobs, challenge_id, state, by, now)
-        )
+        challenge, cancelled = await self._db.write(lambda tx: units.close_challenge(tx, challenge_id, state, by, now))
         logger.info("challenge %s %s (%d unfinished entry jobs cancelled)", challenge_id, state.value, cancelled)
         return challenge
 
@@ -164,12 +150,7 @@ class ChallengeStore:
     async def due(self, *, now: datetime | None = None) -> list[DueEvent]:
         """Deadlines that passed unprocessed, and ended/cancelled challenges whose announcement was not posted."""
         now = self._now(now)
-        out: list[DueEvent] = []
-        for challenge in await self.list_open():
-            out.extend(DueEvent(challenge, e, now) for e in rules.due_events(challenge, now))
-        for challenge in await self._read(units.unannounced_closed):
-            out.append(DueEvent(challenge, ChallengeEvent.VOTING_CLOSED, now))
-        return out
+        return rules.collect_due(await self.list_open(), await self._read(units.unannounced_closed), now)
 
     # entries
     async def submit_entry(
@@ -187,36 +168,16 @@ class ChallengeStore:
         submission = units.Submission(challenge_id, user_id, content_sha, idempotency_key, limits, self._now(now))
 
         def make_job(challenge: Challenge, entry_id: int) -> NewJob:
-            return self._new_job(challenge, entry_id, user_id, content_sha, strength)
+            return rules.entry_job(challenge, entry_id, user_id=user_id, content_sha=content_sha, strength=strength)
 
-        entry, job = await self._db.write(lambda tx: units.submit_entry(tx, self._jobs, submission, make_job))
+        entry, job = await self._db.write(lambda tx: units.submit_entry(tx, submission, make_job))
         logger.info("challenge %s: entry %s by user %s (job %s)", challenge_id, entry.id, user_id, job.id)
         return entry, job
-
-    def _new_job(
-        self, challenge: Challenge, entry_id: int, user_id: int, content_sha: str, strength: float | None
-    ) -> NewJob:
-        params = dict(challenge.params)
-        if strength is not None:
-            params["strength"] = strength
-        # The bot posts the entry itself (Vote button, author); delivery leaves `none` targets alone.
-        target = DeliveryTarget(kind=TargetKind.NONE, channel_id=challenge.post_channel_id)
-        return NewJob(
-            user_id=user_id,
-            content_sha=content_sha,
-            style_shas=(challenge.style_sha,),
-            params=params,
-            guild_id=challenge.guild_id,
-            channel_id=challenge.channel_id,
-            target=target,
-            idempotency_key=f"challenge-entry:{entry_id}",
-            kind="challenge",
-        )
 
     async def withdraw_entry(self, entry_id: int, *, user_id: int, now: datetime | None = None) -> Entry:
         """The author takes an entry back while the challenge is open; its unfinished job is cancelled."""
         now = self._now(now)
-        return await self._db.write(lambda tx: units.withdraw_entry(tx, self._jobs, entry_id, user_id, now))
+        return await self._db.write(lambda tx: units.withdraw_entry(tx, entry_id, user_id, now))
 
     async def get_entry(self, entry_id: int) -> Entry:
         return await self._read(lambda c: fetch_entry(c, entry_id))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jobqueue._models import Base, JobId
 
-__all__ = ["ChallengeRow", "EntryRow", "VoteRow"]
+__all__ = ["CHALLENGE_TABLES", "ChallengeRow", "EntryRow", "VoteRow"]
 
 
 class ChallengeRow(Base):
@@ -72,3 +72,6 @@ class VoteRow(Base):
     )
     voter_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     created_at: Mapped[float] = mapped_column(Double)
+
+
+CHALLENGE_TABLES = (ChallengeRow.__table__, EntryRow.__table__, VoteRow.__table__)

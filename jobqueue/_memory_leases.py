@@ -1,4 +1,5 @@
-"""The worker, delivery and housekeeping half of `InMemoryJobStore` (see `jobqueue.testing`)."""
+"""The worker's side of `InMemoryJobStore`: claims, the lease-guarded writes, reaping, and the registry of workers
+(the twin of `jobqueue._sql_leases`)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,19 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobqueue._memory import MemoryStoreBase
-from jobqueue._policy import check_guild_changes, new_lease_token
-from jobqueue._types import TERMINAL_STATES, GuildSettings, Job, JobProgress, JobState, TargetKind
+from jobqueue._memory_core import MemoryCore
+from jobqueue._policy import new_lease_token
+from jobqueue._types import GuildSettings, Job, JobProgress, JobState, WorkerInfo
 from jobqueue.errors import LeaseLost
 
-__all__ = ["InMemoryJobStore"]
+__all__ = ["MemoryLeases"]
 
 _Q, _R = JobState.QUEUED, JobState.RUNNING
 _NO_LEASE: dict[str, Any] = {"lease_token": None, "lease_expires_at": None}
 
 
-class InMemoryJobStore(MemoryStoreBase):
-    """A `JobStore` that keeps everything in memory (see `jobqueue.testing`)."""
+class MemoryLeases(MemoryCore):
+    """Claims and lease-guarded writes of workers, reaping, and the worker registry."""
 
     def _claimable(self, job: Job, now: datetime, batch_key: str | None) -> bool:
         if job.state != _Q or (job.not_before is not None and job.not_before > now):
@@ -77,7 +78,7 @@ class InMemoryJobStore(MemoryStoreBase):
     async def complete(
         self, job: Job, *, result: bytes, meta: dict[str, Any], progress: JobProgress | None = None
     ) -> Job:
-        sha = await self.put_blob(result)
+        sha = self._store_blob(result)
         async with self._lock:
             current = self._leased(job)
             now = self._now()
@@ -142,79 +143,19 @@ class InMemoryJobStore(MemoryStoreBase):
         else:
             self._set(job, state=JobState.DEAD, error=msg, finished_at=now, **_NO_LEASE)
 
-    # delivery
-    async def pending_deliveries(self, *, limit: int = 20) -> list[Job]:
-        jobs = [
-            j
-            for j in self._jobs.values()
-            if j.state in TERMINAL_STATES and j.delivered_at is None and j.target.kind != TargetKind.NONE
-        ]
-        jobs.sort(key=lambda j: (j.finished_at or j.created_at or datetime.min, j.id))  # type: ignore[operator]
-        return jobs[:limit]
+    # the registry of workers
+    async def register_worker(self, worker_id: str, *, hostname: str, pid: int, device: str | None) -> None:
+        now = self._now()
+        self._workers[worker_id] = WorkerInfo(worker_id, hostname, pid, device, now, now)
 
-    async def mark_delivered(self, job_id: int) -> None:
-        async with self._lock:
-            job = self._job(job_id)
-            if job.delivered_at is None:
-                self._set(job, delivered_at=self._now())
+    async def worker_heartbeat(self, worker_id: str, current_job_id: int | None = None) -> None:
+        info = self._workers.get(worker_id)
+        if info is None:
+            info = WorkerInfo(worker_id, "", 0, None, self._now(), None)
+        self._workers[worker_id] = dataclasses.replace(info, last_heartbeat=self._now(), current_job_id=current_job_id)
 
-    async def set_status_message(self, job_id: int, message_id: int) -> None:
-        async with self._lock:
-            job = self._job(job_id)
-            self._set(job, target=dataclasses.replace(job.target, status_message_id=message_id))
+    async def unregister_worker(self, worker_id: str) -> None:
+        self._workers.pop(worker_id, None)
 
-    # settings and housekeeping
-    async def get_guild_settings(self, guild_id: int) -> GuildSettings:
-        return self._guilds.get(guild_id, GuildSettings(guild_id))
-
-    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
-        checked = check_guild_changes(changes)
-        current = self._guilds.get(guild_id, GuildSettings(guild_id))
-        self._guilds[guild_id] = dataclasses.replace(current, **checked)  # type: ignore[arg-type]
-        return self._guilds[guild_id]
-
-    async def get_meta(self, key: str) -> str | None:
-        return self._meta.get(key)
-
-    async def set_meta(self, key: str, value: str) -> None:
-        self._meta[key] = value
-
-    @staticmethod
-    def _shas(job: Job) -> set[str]:
-        shas = {job.content_sha, *job.style_shas}
-        if job.result_sha:
-            shas.add(job.result_sha)
-        if job.progress is not None and job.progress.preview_sha:
-            shas.add(job.progress.preview_sha)
-        return shas
-
-    def _hook_shas(self) -> set[str]:
-        return {sha for fn in self._kept_blobs for sha in fn()}
-
-    async def forget_user(self, user_id: int) -> int:
-        async with self._lock:
-            kept_ids = {i for fn in self._kept_jobs for i in fn()}
-            doomed = [j for j in self._jobs.values() if j.user_id == user_id and j.state != _R and j.id not in kept_ids]
-            for job in doomed:
-                del self._jobs[job.id]
-                self._rank.pop(job.id, None)
-            still = self._hook_shas().union(*(self._shas(j) for j in self._jobs.values()))
-            for sha in set().union(*(self._shas(j) for j in doomed)) - still:
-                self._blobs.pop(sha, None)
-            return len(doomed)
-
-    def _job_kept(self, job: Job, cutoff: datetime) -> bool:
-        if job.state not in TERMINAL_STATES or job.finished_at is None or job.finished_at >= cutoff:
-            return True
-        if job.created_at is not None and job.created_at >= cutoff:
-            return True
-        return job.delivered_at is None and job.target.kind != TargetKind.NONE
-
-    async def gc(self, *, retention_seconds: float) -> int:
-        async with self._lock:
-            cutoff = self._now() - timedelta(seconds=retention_seconds)
-            kept = self._hook_shas().union(*(self._shas(j) for j in self._jobs.values() if self._job_kept(j, cutoff)))
-            doomed = [sha for sha, (_, created) in self._blobs.items() if sha not in kept and created < cutoff]
-            for sha in doomed:
-                del self._blobs[sha]
-            return len(doomed)
+    async def live_workers(self, within_seconds: float = 60.0) -> list[WorkerInfo]:
+        return self._live_workers(within_seconds)

@@ -1,4 +1,4 @@
-"""The units of work of `ChallengeStore`: plain functions of one open transaction's connection (`jobqueue._db`).
+"""The units of work of `SqlChallengeStore`: plain functions of one open transaction's connection (`jobqueue._db`).
 
 Each runs inside `Database.write`/`read` (SQLite: `BEGIN IMMEDIATE`, so writers are serialised; PostgreSQL: the
 challenge or entry row is locked `FOR UPDATE` first). A domain error raised here rolls the transaction back.
@@ -10,13 +10,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from jobqueue import _challenge_rules as rules
-from jobqueue._challenge_errors import ChallengeAlreadyOpen, ChallengeClosed, NotEntryOwner
-from jobqueue._challenge_rows import (
+from jobqueue._db import Tx
+from jobqueue._sql import JOBS
+from jobqueue._sql_jobs import cancel_job, enqueue_job, get_job
+from jobqueue._types import TERMINAL_STATES, EnqueueLimits, Job, JobState, NewJob
+from jobqueue.challenges import rules
+from jobqueue.challenges._rows import (
     CHALLENGES,
     ENTRIES,
     VOTES,
@@ -27,7 +30,7 @@ from jobqueue._challenge_rows import (
     to_challenge,
     to_entry,
 )
-from jobqueue._challenge_types import (
+from jobqueue.challenges._types import (
     Challenge,
     ChallengeState,
     Entry,
@@ -35,15 +38,12 @@ from jobqueue._challenge_types import (
     NewChallenge,
     VoteResult,
 )
-from jobqueue._db import Database, Tx
-from jobqueue._models import Base
-from jobqueue._types import TERMINAL_STATES, EnqueueLimits, Job, JobState, NewJob
+from jobqueue.challenges.errors import ChallengeAlreadyOpen, ChallengeClosed, NotEntryOwner
 from jobqueue.errors import InvalidTransition, JobNotFound
 
 __all__ = [
-    "SqlJobs",
     "Submission",
-    "cancel_job",
+    "cancel_entry_job",
     "close_challenge",
     "create_challenge",
     "entries_to_post",
@@ -59,16 +59,6 @@ __all__ = [
 _ACTIVE = EntryState.ACTIVE.value
 
 
-class SqlJobs(Protocol):
-    """The part of `SqlJobStore` whose units of work run inside a challenge transaction."""
-
-    db: Database
-
-    def _get(self, tx: Tx, job_id: int) -> Job: ...
-    def _enqueue(self, tx: Tx, new: NewJob, limits: EnqueueLimits | None, now: float) -> Job: ...
-    def _cancel(self, tx: Tx, job_id: int, by: int | None, now: float) -> Job: ...
-
-
 @dataclass(frozen=True)
 class Submission:
     challenge_id: int
@@ -80,10 +70,6 @@ class Submission:
 
 
 _FREED = (JobState.FAILED.value, JobState.DEAD.value, JobState.CANCELLED.value)
-
-
-def _jobs() -> Any:
-    return Base.metadata.tables["jobs"]
 
 
 def refuse_if_open(conn: Connection, channel_id: int) -> None:
@@ -128,7 +114,7 @@ def extend_challenge(conn: Connection, challenge_id: int, by: timedelta, now: da
 
 
 def close_challenge(
-    tx: Tx, jobs: SqlJobs, challenge_id: int, state: ChallengeState, by: int | None, now: datetime
+    tx: Tx, challenge_id: int, state: ChallengeState, by: int | None, now: datetime
 ) -> tuple[Challenge, int]:
     """OPEN → ENDED/CANCELLED, cancelling its entries' unfinished jobs; returns the challenge and that count."""
     conn = tx.conn
@@ -137,7 +123,7 @@ def close_challenge(
         raise ChallengeClosed(challenge_id, challenge.state, "end" if state is ChallengeState.ENDED else "cancel")
     values = {"state": state.value, "open_channel_id": None, "ended_at": epoch(now), "ended_by": by}
     challenge = set_columns(conn, challenge_id, values)
-    table = _jobs()
+    table = JOBS
     stmt = (
         select(ENTRIES.c.job_id)
         .select_from(ENTRIES.join(table, table.c.id == ENTRIES.c.job_id))
@@ -145,21 +131,21 @@ def close_challenge(
     )
     job_ids = list(conn.execute(stmt).scalars())
     for job_id in job_ids:
-        cancel_job(tx, jobs, job_id, by, now)
+        cancel_entry_job(tx, job_id, by, now)
     return challenge, len(job_ids)
 
 
-def cancel_job(tx: Tx, jobs: SqlJobs, job_id: int, by: int | None, now: datetime) -> None:
+def cancel_entry_job(tx: Tx, job_id: int, by: int | None, now: datetime) -> None:
     """Cancel a queued job at once, ask a running one to stop; a finished one is left alone."""
     try:
-        jobs._cancel(tx, job_id, by, epoch(now))
+        cancel_job(tx, job_id, by, epoch(now))
     except (InvalidTransition, JobNotFound):
         return
 
 
 def _entry_counts(conn: Connection, challenge_id: int, user_id: int) -> tuple[int, int]:
     """Active entries (this member's, all) that count: a failed or cancelled job frees its slot."""
-    jobs = _jobs()
+    jobs = JOBS
     stmt = (
         select(func.count().filter(ENTRIES.c.user_id == user_id), func.count())
         .select_from(ENTRIES.outerjoin(jobs, jobs.c.id == ENTRIES.c.job_id))
@@ -173,9 +159,7 @@ def _entry_counts(conn: Connection, challenge_id: int, user_id: int) -> tuple[in
     return int(user_count or 0), int(total or 0)
 
 
-def submit_entry(
-    tx: Tx, jobs: SqlJobs, submission: Submission, make_job: Callable[[Challenge, int], NewJob]
-) -> tuple[Entry, Job]:
+def submit_entry(tx: Tx, submission: Submission, make_job: Callable[[Challenge, int], NewJob]) -> tuple[Entry, Job]:
     """Check phase and limits, insert the entry and enqueue its job: one transaction, so limits hold under load.
 
     A retried submission (same idempotency key) returns the entry and job made the first time.
@@ -185,7 +169,7 @@ def submit_entry(
         found = conn.execute(select(ENTRIES.c.id).where(ENTRIES.c.idempotency_key == s.key)).scalar()
         if found is not None:
             entry = fetch_entry(conn, found)
-            return entry, jobs._get(tx, entry.job_id)  # type: ignore[arg-type]
+            return entry, get_job(tx, entry.job_id)  # type: ignore[arg-type]
     challenge = fetch_challenge(conn, s.challenge_id, lock=True)
     rules.check_submission(challenge, s.now)
     user_count, total = _entry_counts(conn, s.challenge_id, s.user_id)
@@ -200,12 +184,12 @@ def submit_entry(
         "job_id": None,
     }
     entry_id = conn.execute(insert(ENTRIES).values(values).returning(ENTRIES.c.id)).scalar_one()
-    job = jobs._enqueue(tx, make_job(challenge, entry_id), s.limits, epoch(s.now))
+    job = enqueue_job(tx, make_job(challenge, entry_id), s.limits, epoch(s.now))
     conn.execute(update(ENTRIES).where(ENTRIES.c.id == entry_id).values(job_id=job.id))
     return fetch_entry(conn, entry_id), job
 
 
-def withdraw_entry(tx: Tx, jobs: SqlJobs, entry_id: int, user_id: int, now: datetime) -> Entry:
+def withdraw_entry(tx: Tx, entry_id: int, user_id: int, now: datetime) -> Entry:
     """The author takes an entry back while the challenge is open; its unfinished job is cancelled."""
     conn = tx.conn
     entry = fetch_entry(conn, entry_id)
@@ -217,7 +201,7 @@ def withdraw_entry(tx: Tx, jobs: SqlJobs, entry_id: int, user_id: int, now: date
     withdrawn = {"state": EntryState.WITHDRAWN.value, "withdrawn_at": epoch(now)}
     conn.execute(update(ENTRIES).where(ENTRIES.c.id == entry_id).values(**withdrawn))
     if entry.job_id is not None:
-        cancel_job(tx, jobs, entry.job_id, user_id, now)
+        cancel_entry_job(tx, entry.job_id, user_id, now)
     return fetch_entry(conn, entry_id)
 
 
@@ -237,10 +221,7 @@ def entries_to_post(conn: Connection, limit: int) -> list[Entry]:
     """Entries whose job reached a terminal state and that were not posted yet, oldest first."""
     done = [s.value for s in TERMINAL_STATES]
     stmt = (
-        entry_select()
-        .where(ENTRIES.c.posted_at.is_(None), _jobs().c.state.in_(done))
-        .order_by(ENTRIES.c.id)
-        .limit(limit)
+        entry_select().where(ENTRIES.c.posted_at.is_(None), JOBS.c.state.in_(done)).order_by(ENTRIES.c.id).limit(limit)
     )
     return [to_entry(r) for r in conn.execute(stmt).all()]
 

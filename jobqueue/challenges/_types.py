@@ -1,6 +1,6 @@
 """Value objects of community style challenges: frozen rows that `ChallengeStore` returns (no SQL, no discord).
 
-A challenge goes through phases in time (see `jobqueue._challenge_rules.phase_at`):
+A challenge goes through phases in time (see `jobqueue.challenges.rules.phase_at`):
 
     SUBMISSIONS ──(submissions_close_at)──► VOTING ──(voting_close_at)──► CLOSING ──(bot announces)──► ENDED
          └──────────────── /challenge cancel ─────────────────────────────────────────────────────► CANCELLED

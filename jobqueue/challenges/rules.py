@@ -1,6 +1,6 @@
 """The rules of a challenge as pure functions: phases, deadlines, limits, votes and ranking.
 
-`ChallengeStore` applies them inside its transactions and the bot uses them for display, so both agree.
+Both challenge stores apply them (the SQL one inside its transactions) and the bot uses them for display, so all agree.
 
 The deadline rule: an entry is admitted when it was *submitted* before `submissions_close_at`, whatever the state of
 its job then. A job still queued or running at the submission deadline keeps running and its entry is posted and can
@@ -13,24 +13,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from jobqueue._challenge_errors import ChallengeClosed, EntryLimitReached, SelfVote
-from jobqueue._challenge_types import (
+from jobqueue._types import DeliveryTarget, NewJob, TargetKind
+from jobqueue.challenges._types import (
     Challenge,
     ChallengeEvent,
     ChallengePhase,
     ChallengeState,
+    DueEvent,
     Entry,
+    NewChallenge,
     RankedEntry,
 )
+from jobqueue.challenges.errors import ChallengeClosed, EntryLimitReached, SelfVote
 
 __all__ = [
     "MAX_DURATION",
     "MIN_DURATION",
     "check_entry_limits",
+    "check_new_challenge",
     "check_submission",
     "check_vote",
+    "collect_due",
     "compute_deadlines",
     "due_events",
+    "entry_job",
     "extend_deadlines",
     "next_event",
     "phase_at",
@@ -98,6 +104,42 @@ def due_events(challenge: Challenge, now: datetime) -> list[ChallengeEvent]:
     if challenge.voting_close_at <= now:
         out.append(ChallengeEvent.VOTING_CLOSED)
     return out
+
+
+def collect_due(
+    open_challenges: Iterable[Challenge], unannounced: Iterable[Challenge], now: datetime
+) -> list[DueEvent]:
+    """Every passed, unprocessed deadline of the open challenges, then the closed ones whose results were not posted."""
+    out = [DueEvent(c, event, now) for c in open_challenges for event in due_events(c, now)]
+    out.extend(DueEvent(c, ChallengeEvent.VOTING_CLOSED, now) for c in unannounced)
+    return out
+
+
+def check_new_challenge(new: NewChallenge, now: datetime) -> None:
+    """Raise ValueError for limits below 1 or deadlines out of order (or already past)."""
+    if new.max_entries_per_user < 1 or (new.max_entries is not None and new.max_entries < 1):
+        raise ValueError("entry limits must be at least 1")
+    if not now < new.submissions_close_at <= new.voting_close_at:
+        raise ValueError("deadlines must be in the future, submissions closing before voting")
+
+
+def entry_job(challenge: Challenge, entry_id: int, *, user_id: int, content_sha: str, strength: float | None) -> NewJob:
+    """The stylization job of an entry: the challenge's style and settings, the member's strength, idempotent on
+    the entry. The bot posts the entry itself (Vote button, author), so the job's delivery target is `none`."""
+    params = dict(challenge.params)
+    if strength is not None:
+        params["strength"] = strength
+    return NewJob(
+        user_id=user_id,
+        content_sha=content_sha,
+        style_shas=(challenge.style_sha,),
+        params=params,
+        guild_id=challenge.guild_id,
+        channel_id=challenge.channel_id,
+        target=DeliveryTarget(kind=TargetKind.NONE, channel_id=challenge.post_channel_id),
+        idempotency_key=f"challenge-entry:{entry_id}",
+        kind="challenge",
+    )
 
 
 def check_entry_limits(challenge: Challenge, *, user_entries: int, total_entries: int) -> None:

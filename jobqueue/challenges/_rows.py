@@ -1,4 +1,4 @@
-"""Statements and row conversions shared by `ChallengeStore` (Core, not the ORM: small, explicit queries)."""
+"""Statements and row conversions shared by `SqlChallengeStore` (Core, not the ORM: small, explicit queries)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
-from jobqueue._challenge_errors import ChallengeNotFound, EntryNotFound
-from jobqueue._challenge_models import ChallengeRow, EntryRow, VoteRow
-from jobqueue._challenge_types import Challenge, ChallengeState, Entry, EntryState
-from jobqueue._models import Base
+from jobqueue._policy import KeptRefs
 from jobqueue._rows import from_epoch
+from jobqueue._sql import JOBS
 from jobqueue._types import JobState
+from jobqueue.challenges._models import ChallengeRow, EntryRow, VoteRow
+from jobqueue.challenges._types import Challenge, ChallengeState, Entry, EntryState
+from jobqueue.challenges.errors import ChallengeNotFound, EntryNotFound
 
 __all__ = [
     "CHALLENGES",
     "ENTRIES",
     "VOTES",
+    "challenge_kept_refs",
     "entry_select",
     "epoch",
     "fetch_challenge",
@@ -33,10 +35,6 @@ __all__ = [
 CHALLENGES = ChallengeRow.__table__
 ENTRIES = EntryRow.__table__
 VOTES = VoteRow.__table__
-
-
-def _jobs() -> Any:
-    return Base.metadata.tables["jobs"]
 
 
 def epoch(value: datetime) -> float:
@@ -72,7 +70,7 @@ def to_challenge(row: Any) -> Challenge:
 
 def entry_select() -> Select[Any]:
     """Entries with their vote count and their job's state and result."""
-    jobs = _jobs()
+    jobs = JOBS
     votes = select(func.count()).select_from(VOTES).where(VOTES.c.entry_id == ENTRIES.c.id).scalar_subquery()
     return select(
         ENTRIES,
@@ -126,9 +124,9 @@ def in_channel(channel_id: int) -> Any:
 def kept_blobs_selects() -> list[Select[Any]]:
     """Blob shas that open (or not yet announced) challenges still use: style, entries' content and results.
 
-    Three plain selects (not one UNION): the job store unions every registered query itself.
+    Three plain selects (not one UNION): the job store unions every kept query itself.
     """
-    jobs = _jobs()
+    jobs = JOBS
     live = or_(CHALLENGES.c.state == ChallengeState.OPEN.value, CHALLENGES.c.announced_at.is_(None))
     styles = select(CHALLENGES.c.style_sha.label("sha")).where(live)
     entry_rows = ENTRIES.join(CHALLENGES, CHALLENGES.c.id == ENTRIES.c.challenge_id)
@@ -151,13 +149,7 @@ def kept_jobs_select() -> Select[Any]:
     )
 
 
-def _register_kept() -> None:
-    """Blob GC and `forget_user` keep what open challenges use (the job store runs these selects)."""
-    from jobqueue._store_base import register_kept_blobs, register_kept_jobs
-
-    for query in kept_blobs_selects():
-        register_kept_blobs(query)
-    register_kept_jobs(kept_jobs_select())
-
-
-_register_kept()
+def challenge_kept_refs() -> KeptRefs[Select[Any]]:
+    """What open (or not yet announced) challenges keep in the job store; entry points open it with
+    `open_store(url, kept=challenge_kept_refs())`, so `gc` and `forget_user` leave those blobs and jobs alone."""
+    return KeptRefs(blobs=tuple(kept_blobs_selects()), jobs=(kept_jobs_select(),))

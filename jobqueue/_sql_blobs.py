@@ -1,0 +1,97 @@
+"""Blobs in `SqlJobStore` (content-addressed by sha256) and their retention: `gc` and `forget_user`.
+
+A blob is kept while a job that may still need it references it, or while another feature's kept references
+(`self.kept.blobs`, e.g. open challenges) name it; `forget_user` also leaves the jobs in `self.kept.jobs` alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, delete, select, union
+
+from jobqueue._db import Tx
+from jobqueue._sql import BLOBS, INSERT_BLOB, JOBS
+from jobqueue._sql_core import SqlCore, chunks
+from jobqueue._types import TERMINAL_STATES, JobState
+from jobqueue.errors import BlobNotFound
+
+__all__ = ["SqlBlobs"]
+
+c = JOBS.c
+_TERMINAL = [s.value for s in TERMINAL_STATES]
+
+
+def _shas(content: str | None, styles: str | None, result: str | None, preview: str | None) -> set[str]:
+    out = {s for s in (content, result, preview) if s}
+    out.update(json.loads(styles) if styles else ())
+    return out
+
+
+def _kept_values(tx: Tx, queries: tuple[Select[Any], ...]) -> set[Any]:
+    if not queries:
+        return set()
+    return set(tx.conn.execute(union(*queries)).scalars())
+
+
+def _delete_blobs(tx: Tx, shas: Iterable[str]) -> int:
+    n = 0
+    for chunk in chunks(sorted(shas)):
+        n += len(tx.conn.execute(delete(BLOBS).where(BLOBS.c.sha.in_(chunk)).returning(BLOBS.c.sha)).all())
+    return n
+
+
+class SqlBlobs(SqlCore):
+    """Storing and reading blobs; deleting those nothing needs any more."""
+
+    async def put_blob(self, data: bytes, content_type: str = "image/png") -> str:
+        data, now = bytes(data), self._now()
+        sha = hashlib.sha256(data).hexdigest()
+        params = {"sha": sha, "data": data, "size": len(data), "content_type": content_type, "now": now}
+        await self.db.run_fast([(INSERT_BLOB[self.dialect], params)])
+        return sha
+
+    async def get_blob(self, sha: str) -> bytes:
+        row = await self.db.read(lambda tx: tx.conn.execute(select(BLOBS.c.data).where(BLOBS.c.sha == sha)).first())
+        if row is None:
+            raise BlobNotFound(sha)
+        return bytes(row[0])
+
+    def _referenced(self, tx: Tx, where: Any = None) -> set[str]:
+        q = select(c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha)
+        rows = tx.conn.execute(q if where is None else q.where(where))
+        return set().union(*(_shas(*r) for r in rows)) | _kept_values(tx, self.kept.blobs)
+
+    def _forget(self, tx: Tx, user_id: int) -> int:
+        kept = _kept_values(tx, self.kept.jobs)
+        doomed = select(c.id, c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha).where(
+            c.user_id == user_id, c.state != JobState.RUNNING.value
+        )
+        rows = [r for r in tx.conn.execute(doomed) if r[0] not in kept]
+        candidates = set().union(*(_shas(*r[1:]) for r in rows))
+        for chunk in chunks([r[0] for r in rows]):
+            tx.conn.execute(delete(JOBS).where(c.id.in_(chunk)))
+        _delete_blobs(tx, candidates - self._referenced(tx))
+        return len(rows)
+
+    async def forget_user(self, user_id: int) -> int:
+        return await self.db.write(lambda tx: self._forget(tx, user_id))
+
+    def _gc(self, tx: Tx, cutoff: float) -> int:
+        kept_jobs = (
+            c.state.not_in(_TERMINAL)
+            | c.finished_at.is_(None)
+            | (c.finished_at >= cutoff)
+            | (c.created_at >= cutoff)
+            | ((c.delivered_at.is_(None)) & (c.target_kind != "none"))
+        )
+        kept = self._referenced(tx, kept_jobs)
+        old = tx.conn.execute(select(BLOBS.c.sha).where(BLOBS.c.created_at < cutoff)).scalars()
+        return _delete_blobs(tx, [sha for sha in old if sha not in kept])
+
+    async def gc(self, *, retention_seconds: float) -> int:
+        cutoff = self._now() - retention_seconds
+        return await self.db.write(lambda tx: self._gc(tx, cutoff))
