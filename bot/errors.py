@@ -7,6 +7,8 @@
         ├── UserBlocked(guild_id)              a server admin blocked this member
         ├── NotAllowed(action)                 the member lacks the right (also an app-commands CheckFailure)
         ├── JobNotVisible(job_id)              no such job in the caller's reach
+        ├── NotJobOwner(job_id, action)        a result's buttons act only for its owner, in its own server
+        ├── LimitAboveOperator(option, ...)    a server's limit may only be stricter than the operator's
         ├── PresetNotAllowed(preset, allowed)  this server allows only some presets
         ├── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
         └── ButtonOutdated(custom_id)          a button from an older custom-id scheme
@@ -29,7 +31,9 @@ __all__ = [
     "CooldownActive",
     "InvalidOption",
     "JobNotVisible",
+    "LimitAboveOperator",
     "NotAllowed",
+    "NotJobOwner",
     "PresetNotAllowed",
     "SourceImagesGone",
     "UserBlocked",
@@ -80,6 +84,27 @@ class JobNotVisible(BotError):
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         super().__init__(f"job {job_id} not found in this server")
+
+
+class NotJobOwner(BotError):
+    """Only the member who asked for a picture may re-roll it or change its strength, and only in its server."""
+
+    def __init__(self, job_id: int, action: str, *, elsewhere: bool) -> None:
+        self.job_id = job_id
+        self.action = action  # "reroll", "stronger", "weaker"
+        self.elsewhere = elsewhere  # pressed outside the job's own server (another server or a DM)
+        super().__init__(f"job {job_id}: {action} refused ({'other server' if elsewhere else 'not the owner'})")
+
+
+class LimitAboveOperator(BotError):
+    """A server's admins may make the bot's limits stricter, never looser than its operator set them."""
+
+    def __init__(self, option: str, value: float, cap: float, *, at_least: bool) -> None:
+        self.option = option  # the /queue limits option, e.g. "per_member"
+        self.value = value
+        self.cap = cap  # the operator's value
+        self.at_least = at_least  # True where stricter means larger (the cooldown)
+        super().__init__(f"{option}={value} is looser than the operator's {cap}")
 
 
 class SourceImagesGone(BotError):

@@ -31,7 +31,9 @@ from bot.errors import (
     CooldownActive,
     InvalidOption,
     JobNotVisible,
+    LimitAboveOperator,
     NotAllowed,
+    NotJobOwner,
     PresetNotAllowed,
     SourceImagesGone,
     UserBlocked,
@@ -63,6 +65,23 @@ def _limit(exc: QueueLimitExceeded) -> str:
 def _transition(exc: InvalidTransition) -> str:
     done = _ACTIONS.get(exc.action, exc.action)
     return f"Job #{exc.job_id} is {exc.state}, so it can't be {done}."
+
+
+_DERIVED = {"reroll": "re-roll", "stronger": "make stronger", "weaker": "make weaker"}
+
+
+def _not_job_owner(exc: NotJobOwner) -> str:
+    if exc.elsewhere:
+        return f"Job #{exc.job_id} was made in another server; its buttons work only there, for the member who asked."
+    return f"Only the member who asked for job #{exc.job_id} can {_DERIVED.get(exc.action, exc.action)} it."
+
+
+def _above_operator(exc: LimitAboveOperator) -> str:
+    bound, word = ("at least", "shorter") if exc.at_least else ("at most", "higher")
+    return (
+        f"The {exc.option} option can be {bound} {exc.cap:g} here: the bot's operator set that limit, and a server"
+        f" can only make it stricter, not {word}. Nothing was changed."
+    )
 
 
 _CLOSED = {
@@ -108,6 +127,8 @@ _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (QueueLimitExceeded, _limit),
     (UserBlocked, lambda e: "A moderator of this server has blocked you from using the bot here."),
     (NotAllowed, lambda e: f"You can't {e.action}: that needs {e.needs}."),
+    (NotJobOwner, _not_job_owner),
+    (LimitAboveOperator, _above_operator),
     (PresetNotAllowed, lambda e: f"The {e.preset} preset is off on this server; use {' or '.join(e.allowed)}."),
     (JobNotVisible, lambda e: f"There is no job #{e.job_id} that you can manage here."),
     (JobNotFound, lambda e: f"There is no job #{e.job_id}."),
