@@ -1,8 +1,11 @@
-"""The Cancel button on the public status message: the owner or an admin may press it, nobody else."""
+"""Job buttons: Cancel for the owner or an admin; Re-roll, Stronger, Weaker for the owner only, in the job's server."""
 
 from __future__ import annotations
 
+import discord
+
 from bot import Stylebot
+from delivery.custom_ids import JobAction, job_button_id
 from jobqueue import JobState
 from standin import Message
 from tests.bot.support import World, reply_text
@@ -45,8 +48,6 @@ async def test_cancelling_a_finished_job_says_why_not(world: World, bot: Stylebo
 
 
 async def test_a_button_from_an_older_scheme_gets_an_answer_instead_of_failing(world: World, bot: Stylebot) -> None:
-    import discord
-
     channel = bot.get_channel(world.channel_id)
     assert isinstance(channel, discord.TextChannel)
     view = discord.ui.View()
@@ -60,9 +61,6 @@ async def test_a_button_from_an_older_scheme_gets_an_answer_instead_of_failing(w
 
 async def _result_message(bot: Stylebot, channel_id: int, job_id: int) -> int:
     """A result message with the Re-roll / Stronger / Weaker buttons of `job_id`, as delivery posts them."""
-    import discord
-    from delivery.custom_ids import JobAction, job_button_id
-
     view = discord.ui.View()
     for action in (JobAction.REROLL, JobAction.STRONGER, JobAction.WEAKER):
         view.add_item(discord.ui.Button(label=action.value, custom_id=job_button_id(job_id, action)))
