@@ -8,6 +8,7 @@
         ├── NotAllowed(action)                 the member lacks the right (also an app-commands CheckFailure)
         ├── JobNotVisible(job_id)              no such job in the caller's reach
         ├── NotJobOwner(job_id, action)        a result's buttons act only for its owner, in its own server
+        ├── ChannelNotUsable(channel_id, ...)  the organiser or the bot may not post in the chosen channel
         ├── LimitAboveOperator(option, ...)    a server's limit may only be stricter than the operator's
         ├── PresetNotAllowed(preset, allowed)  this server allows only some presets
         ├── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
@@ -28,6 +29,7 @@ __all__ = [
     "AttachmentRejected",
     "BotError",
     "ButtonOutdated",
+    "ChannelNotUsable",
     "CooldownActive",
     "InvalidOption",
     "JobNotVisible",
@@ -94,6 +96,16 @@ class NotJobOwner(BotError):
         self.action = action  # "reroll", "stronger", "weaker"
         self.elsewhere = elsewhere  # pressed outside the job's own server (another server or a DM)
         super().__init__(f"job {job_id}: {action} refused ({'other server' if elsewhere else 'not the owner'})")
+
+
+class ChannelNotUsable(BotError):
+    """The member who asked, or the bot itself, lacks the permissions to post in that channel."""
+
+    def __init__(self, channel_id: int, missing: tuple[str, ...], *, bot: bool) -> None:
+        self.channel_id = channel_id
+        self.missing = missing  # `discord.Permissions` attribute names, e.g. ("send_messages",)
+        self.bot = bot  # True: the bot lacks them; False: the member who ran the command does
+        super().__init__(f"channel {channel_id}: {'bot' if bot else 'member'} lacks {', '.join(missing)}")
 
 
 class LimitAboveOperator(BotError):

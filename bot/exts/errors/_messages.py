@@ -28,6 +28,7 @@ from jobqueue import (
 from bot.errors import (
     AttachmentRejected,
     ButtonOutdated,
+    ChannelNotUsable,
     CooldownActive,
     InvalidOption,
     JobNotVisible,
@@ -84,6 +85,15 @@ def _above_operator(exc: LimitAboveOperator) -> str:
     )
 
 
+def _channel(exc: ChannelNotUsable) -> str:
+    needs = " and ".join(name.replace("_", " ").title() for name in exc.missing)
+    if exc.bot:
+        return f"The bot can't post in <#{exc.channel_id}>: it needs {needs} there. Allow it, or pick another channel."
+    return (
+        f"You can't post in <#{exc.channel_id}> yourself (you need {needs} there), so the bot won't post there for you."
+    )
+
+
 _CLOSED = {
     "vote": "Voting on this challenge is closed.",
     "submit an entry": "Submissions to this challenge are closed.",
@@ -118,6 +128,7 @@ _CHALLENGE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (NotEntryOwner, lambda e: "Only the entry's author can do that."),
     (SelfVote, lambda e: "You can't vote for your own entry, but thanks for the enthusiasm!"),
     (InvalidOption, lambda e: f"The {e.option} option can't be used: {e.reason.rstrip('.')}."),
+    (ChannelNotUsable, _channel),
 ]
 
 _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
