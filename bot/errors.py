@@ -3,6 +3,7 @@
     foundation.StylebotError
     └── BotError
         ├── AttachmentRejected(role, reason)   an uploaded image cannot be used (nothing was queued)
+        ├── ImageTooLargeToDecode(pixels, ...) an image needs more than the bot's whole decode budget
         ├── CooldownActive(retry_at)           the member asked again too soon
         ├── UserBlocked(guild_id)              a server admin blocked this member
         ├── NotAllowed(action)                 the member lacks the right (also an app-commands CheckFailure)
@@ -31,6 +32,7 @@ __all__ = [
     "ButtonOutdated",
     "ChannelNotUsable",
     "CooldownActive",
+    "ImageTooLargeToDecode",
     "InvalidOption",
     "JobNotVisible",
     "LimitAboveOperator",
@@ -53,6 +55,15 @@ class AttachmentRejected(BotError):
         self.role = role  # "content image", "style image", ...
         self.reason = reason  # one line that says what to fix (from engine.images or the bot's own checks)
         super().__init__(f"{role}: {reason}")
+
+
+class ImageTooLargeToDecode(BotError):
+    """An image has more pixels than the bot may decode at once (its whole decode budget)."""
+
+    def __init__(self, pixels: int, capacity: int) -> None:
+        self.pixels = pixels
+        self.capacity = capacity
+        super().__init__(f"image of {pixels} pixels exceeds the decode budget of {capacity}")
 
 
 class CooldownActive(BotError):

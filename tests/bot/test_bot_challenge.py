@@ -6,12 +6,14 @@ moves the challenge clock instead of sleeping through deadlines.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot import Stylebot
 from standin import DEFAULT_MEMBER_PERMISSIONS, Message, UnknownComponent
 from tests.bot.challenge_support import Arena, arena, running
 from tests.bot.support import reply_text
@@ -347,3 +349,28 @@ async def test_start_in_another_channel_needs_the_organiser_and_the_bot_to_be_ab
         assert not [m for m in s.messages if not m.ephemeral and m.channel_id in (general, elsewhere)]
         s.deny_member(general, helper, 0)  # the overwrite is lifted: the same command now works
         assert "is open in" in await reply_text(s, await world.start(user=helper, channel=general))
+
+
+async def test_submit_decodes_within_the_bots_one_pixel_budget(world: Arena) -> None:
+    s = world.standin
+    alice, bob, _ = world.members
+    async with running(world) as bot:
+        await reply_text(s, await world.start(max_entries_per_user=3))
+        async with bot.decode_budget.reserve(bot.decode_budget.capacity):  # e.g. /stylize decoding huge images
+            inter = await s.run_command("challenge submit", {"content": world.attachment(1)}, user=alice)
+            await s.wait_for(lambda: inter.callback, 10, "the acknowledgement")
+            await _until_waiting(bot)
+            assert inter.original is not None and inter.original.loading and await world.job_states() == []
+        assert "Your entry #" in await reply_text(s, inter)  # decoded once the pixels were free
+    async with running(world, decode_budget_pixels=40 * 40 - 1) as bot:  # the 40 x 40 picture is above the budget
+        inter = await s.run_command("challenge submit", {"content": world.attachment(2)}, user=bob)
+        assert "more than this bot can decode" in await reply_text(s, inter)
+        assert len(await world.job_states()) == 1
+
+
+async def _until_waiting(bot: Stylebot) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            if bot.decode_budget.waiting:
+                return
+            await asyncio.sleep(0.01)

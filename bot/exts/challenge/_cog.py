@@ -111,7 +111,8 @@ class Challenges(commands.Cog):
         data = await download(
             self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
         )
-        png = await normalise(role, data, limits=config.image_limits, max_side=config.image_limits.working_side)
+        limits, budget = config.image_limits, self.bot.decode_budget
+        png = await normalise(role, data, limits=limits, max_side=limits.working_side, budget=budget)
         return await self.bot.store.put_blob(png, "image/png")
 
     def _check_metadata(self, interaction: Interaction, role: str, attachment: discord.Attachment) -> None:

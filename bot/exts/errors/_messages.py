@@ -30,6 +30,7 @@ from bot.errors import (
     ButtonOutdated,
     ChannelNotUsable,
     CooldownActive,
+    ImageTooLargeToDecode,
     InvalidOption,
     JobNotVisible,
     LimitAboveOperator,
@@ -135,6 +136,13 @@ _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     *_CHALLENGE_TEXT,
     (AttachmentRejected, _attachment),
     (CooldownActive, _cooldown),
+    (
+        ImageTooLargeToDecode,
+        lambda e: (
+            f"That image is {e.pixels / 1e6:.1f} MP, more than this bot can decode ({e.capacity / 1e6:g} MP at"
+            " most). Resize it and upload it again. Nothing was queued."
+        ),
+    ),
     (QueueLimitExceeded, _limit),
     (UserBlocked, lambda e: "A moderator of this server has blocked you from using the bot here."),
     (NotAllowed, lambda e: f"You can't {e.action}: that needs {e.needs}."),
