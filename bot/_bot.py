@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot._config import BotConfig
+from bot._decode_budget import PixelBudget
 from bot._invite import invite_url
 from bot.exts import EXTENSIONS
 
@@ -61,6 +62,7 @@ class Stylebot(commands.Bot):
         self.failed_extensions: set[str] = set()
         self._http_session: aiohttp.ClientSession | None = None
         self.metrics = metrics  # `stylebot.ops.BotMetrics` (prometheus counters) when the entry point serves /metrics
+        self.decode_budget = PixelBudget(config.decode_budget_pixels)  # every image decode, every command
 
     @property
     def store(self) -> JobStore:

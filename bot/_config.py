@@ -27,6 +27,7 @@ class BotConfig:
     image_limits: ImageLimits = field(default=DEFAULT_LIMITS)
     sync_commands: bool = True  # sync application commands on start when their payload changed
     max_concurrent_requests: int = 4  # /stylize requests downloading/decoding/enqueueing at once (acks never wait)
+    decode_budget_pixels: int = 2 * DEFAULT_LIMITS.max_pixels  # pixels being decoded at once, every command together
     alive_within_seconds: float = 60.0  # an engine with a heartbeat this recent counts as alive
     challenge_voting_hours: float = 24.0  # challenges: voting stays open this long after submissions close
     challenge_tick_seconds: float = 2.0  # challenges: how often finished entries are looked for and posted

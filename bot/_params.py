@@ -9,7 +9,6 @@ from typing import Any
 from engine.budget import default_total_steps
 
 from bot._policy import Policy
-from bot.errors import PresetNotAllowed
 
 __all__ = ["Options", "build_params", "derive_params"]
 
@@ -52,8 +51,7 @@ def build_params(options: Options, *, default_size: int, policy: Policy) -> tupl
     """`engine.StyleParams`-shaped params (plain JSON) and the notes to show the member."""
     from engine import StyleParams  # torch-free value type (lazy export)
 
-    if policy.allowed_presets is not None and options.preset not in policy.allowed_presets:
-        raise PresetNotAllowed(options.preset, policy.allowed_presets)
+    policy.check_preset(options.preset)
     notes: list[str] = []
     size = _size(options.size, default_size, policy, notes)
     params = StyleParams(
@@ -70,6 +68,7 @@ def build_params(options: Options, *, default_size: int, policy: Policy) -> tupl
 def derive_params(parent: dict[str, Any], action: str, policy: Policy) -> dict[str, Any]:
     """Params for a re-roll (new seed), stronger or weaker (strength x/÷ 1.5) job made from a parent's."""
     params = {k: v for k, v in parent.items() if k != "notes"}
+    policy.check_preset(str(params.get("preset", "fast")))  # the server may have turned it off since
     if action == "reroll":
         params["seed"] = random.randrange(SEED_RANGE)
     elif action == "stronger":

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NotAllowed
+from bot.errors import ChannelNotUsable, NotAllowed
 
 if TYPE_CHECKING:
     from jobqueue import Job
@@ -26,7 +26,10 @@ __all__ = [
     "is_bot_owner",
     "is_guild_admin",
     "require_bot_owner",
+    "require_can_post",
 ]
+
+MEMBER_POST = ("view_channel", "send_messages")
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,36 @@ async def require_bot_owner(interaction: discord.Interaction[Any], action: str) 
     """Raise NotAllowed unless the caller is the bot's owner."""
     if not await is_bot_owner(interaction):
         raise NotAllowed(action, "the bot's owner")
+
+
+def _missing(have: discord.Permissions, needed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in needed if not getattr(have, name))
+
+
+def require_can_post(
+    interaction: discord.Interaction[Any], target: discord.abc.GuildChannel, *, option: str, bot_needs: tuple[str, ...]
+) -> None:
+    """Raise ChannelNotUsable unless the caller and the bot may both post in `target`, a channel named by `option`.
+
+    The caller's permissions there are those Discord resolved for the channel option (overwrites applied; the cache
+    is the fallback); the bot's are its cached ones there, or `app_permissions` when `target` is where it was run.
+    """
+    if target.id == interaction.channel_id:
+        ours = interaction.app_permissions
+    else:
+        resolved = getattr(interaction.namespace, option, None)
+        if isinstance(resolved, app_commands.AppCommandChannel) and resolved.id == target.id:
+            theirs = resolved.permissions
+        elif isinstance(interaction.user, discord.Member):
+            theirs = target.permissions_for(interaction.user)
+        else:
+            theirs = discord.Permissions.none()
+        if missing := _missing(theirs, MEMBER_POST):
+            raise ChannelNotUsable(target.id, missing, bot=False)
+        me = target.guild.me
+        ours = target.permissions_for(me) if me is not None else discord.Permissions.none()
+    if missing := _missing(ours, bot_needs):
+        raise ChannelNotUsable(target.id, missing, bot=True)
 
 
 def guild_admin() -> Callable[[T], T]:

@@ -3,10 +3,14 @@
     foundation.StylebotError
     └── BotError
         ├── AttachmentRejected(role, reason)   an uploaded image cannot be used (nothing was queued)
+        ├── ImageTooLargeToDecode(pixels, ...) an image needs more than the bot's whole decode budget
         ├── CooldownActive(retry_at)           the member asked again too soon
         ├── UserBlocked(guild_id)              a server admin blocked this member
         ├── NotAllowed(action)                 the member lacks the right (also an app-commands CheckFailure)
         ├── JobNotVisible(job_id)              no such job in the caller's reach
+        ├── NotJobOwner(job_id, action)        a result's buttons act only for its owner, in its own server
+        ├── ChannelNotUsable(channel_id, ...)  the organiser or the bot may not post in the chosen channel
+        ├── LimitAboveOperator(option, ...)    a server's limit may only be stricter than the operator's
         ├── PresetNotAllowed(preset, allowed)  this server allows only some presets
         ├── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
         └── ButtonOutdated(custom_id)          a button from an older custom-id scheme
@@ -26,10 +30,14 @@ __all__ = [
     "AttachmentRejected",
     "BotError",
     "ButtonOutdated",
+    "ChannelNotUsable",
     "CooldownActive",
+    "ImageTooLargeToDecode",
     "InvalidOption",
     "JobNotVisible",
+    "LimitAboveOperator",
     "NotAllowed",
+    "NotJobOwner",
     "PresetNotAllowed",
     "SourceImagesGone",
     "UserBlocked",
@@ -47,6 +55,15 @@ class AttachmentRejected(BotError):
         self.role = role  # "content image", "style image", ...
         self.reason = reason  # one line that says what to fix (from engine.images or the bot's own checks)
         super().__init__(f"{role}: {reason}")
+
+
+class ImageTooLargeToDecode(BotError):
+    """An image has more pixels than the bot may decode at once (its whole decode budget)."""
+
+    def __init__(self, pixels: int, capacity: int) -> None:
+        self.pixels = pixels
+        self.capacity = capacity
+        super().__init__(f"image of {pixels} pixels exceeds the decode budget of {capacity}")
 
 
 class CooldownActive(BotError):
@@ -80,6 +97,37 @@ class JobNotVisible(BotError):
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         super().__init__(f"job {job_id} not found in this server")
+
+
+class NotJobOwner(BotError):
+    """Only the member who asked for a picture may re-roll it or change its strength, and only in its server."""
+
+    def __init__(self, job_id: int, action: str, *, elsewhere: bool) -> None:
+        self.job_id = job_id
+        self.action = action  # "reroll", "stronger", "weaker"
+        self.elsewhere = elsewhere  # pressed outside the job's own server (another server or a DM)
+        super().__init__(f"job {job_id}: {action} refused ({'other server' if elsewhere else 'not the owner'})")
+
+
+class ChannelNotUsable(BotError):
+    """The member who asked, or the bot itself, lacks the permissions to post in that channel."""
+
+    def __init__(self, channel_id: int, missing: tuple[str, ...], *, bot: bool) -> None:
+        self.channel_id = channel_id
+        self.missing = missing  # `discord.Permissions` attribute names, e.g. ("send_messages",)
+        self.bot = bot  # True: the bot lacks them; False: the member who ran the command does
+        super().__init__(f"channel {channel_id}: {'bot' if bot else 'member'} lacks {', '.join(missing)}")
+
+
+class LimitAboveOperator(BotError):
+    """A server's admins may make the bot's limits stricter, never looser than its operator set them."""
+
+    def __init__(self, option: str, value: float, cap: float, *, at_least: bool) -> None:
+        self.option = option  # the /queue limits option, e.g. "per_member"
+        self.value = value
+        self.cap = cap  # the operator's value
+        self.at_least = at_least  # True where stricter means larger (the cooldown)
+        super().__init__(f"{option}={value} is looser than the operator's {cap}")
 
 
 class SourceImagesGone(BotError):

@@ -43,6 +43,7 @@ __all__ = [
     "decode_image",
     "encode_image",
     "limits_table_markdown",
+    "read_size",
     "sniff_format",
 ]
 
@@ -275,6 +276,19 @@ def _bomb_reason() -> str:
 def _damaged(fmt: str, exc: BaseException) -> ImageError:
     logger.debug("%s decode failed: %r", fmt, exc)
     return ImageError(f"the {fmt.upper()} file is damaged or incomplete; save or download it again and re-upload it")
+
+
+def read_size(data: bytes) -> tuple[int, int]:
+    """(width, height) as the file's header declares them, without decoding a pixel (what decoding would cost);
+    raises ImageError for anything `decode_image` would refuse by its format."""
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise ImageError(_describe_non_image(data))
+    im = _open(bytes(data), fmt)
+    try:
+        return im.size
+    finally:
+        im.close()
 
 
 def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, working_side: int | None = None) -> Image.Image:

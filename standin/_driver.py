@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from standin._gateway import Gateway
-from standin._interactions import build_command_data, interaction_payload, modal_answers
+from standin._interactions import DENIED_BITS, build_command_data, interaction_payload, modal_answers
 from standin._records import Channel, Guild, Interaction, Message, RequestRecord, User
 from standin._state import State
 from standin.errors import BadOption, NotConnected, UnknownCommand, UnknownComponent
@@ -17,6 +17,7 @@ __all__ = ["Driver"]
 
 T = TypeVar("T")
 UserRef = User | int
+VIEW_AND_SEND = (1 << 10) | (1 << 11)
 
 
 class Driver:
@@ -187,7 +188,8 @@ class Driver:
         """
         where = self._where(user, guild_id, channel_id)
         command, path = await self._synced(name, where[1], timeout)
-        data = build_command_data(self.state, command, path, {**(options or {}), **(attachments or {})}, where[1])
+        values = {**(options or {}), **(attachments or {})}
+        data = build_command_data(self.state, command, path, values, where[1], user_id=where[0].id)
         return await self._send(2, data, where, extra=extra, timeout=timeout)
 
     async def autocomplete(
@@ -206,7 +208,7 @@ class Driver:
         with callback type 8 whose `data["choices"]` the test reads."""
         where = self._where(user, guild_id, channel_id)
         command, path = await self._synced(name, where[1], timeout)
-        data = build_command_data(self.state, command, path, options, where[1], focused=focused)
+        data = build_command_data(self.state, command, path, options, where[1], focused=focused, user_id=where[0].id)
         return await self._send(4, data, where, extra=extra, timeout=timeout)
 
     async def _synced(self, name: str, guild: Guild | None, timeout: float) -> tuple[dict[str, Any], list[str]]:
@@ -260,7 +262,23 @@ class Driver:
     def deny_bot(self, channel_id: int, denied: bool = True) -> None:
         """Take Send Messages/Attach Files from the bot in a channel (and its threads): posts get 403 Missing
         Permissions (50013) and interactions from there carry `app_permissions` without those bits."""
-        self.state.channels[channel_id].bot_denied = denied
+        channel = self.state.channels[channel_id]
+        channel.bot_denied = denied
+        self._overwrite(channel, self.state.bot_user_id, DENIED_BITS if denied else 0)
+
+    def deny_member(self, channel_id: int, user: UserRef, bits: int = VIEW_AND_SEND) -> None:
+        """A member permission overwrite denying `bits` (default View Channel + Send Messages) in a channel; `bits=0`
+        removes it. The resolved channel of a command option then carries that member's reduced `permissions`."""
+        self._overwrite(self.state.channels[channel_id], user if isinstance(user, int) else user.id, bits)
+
+    def _overwrite(self, channel: Channel, user_id: int, bits: int) -> None:
+        if bits:
+            channel.denied[user_id] = bits
+        else:
+            channel.denied.pop(user_id, None)
+        self.gateway.dispatch(
+            "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE", self.state.channel_json(channel)
+        )
         self.state.changed()
 
     def open_dm(self, user: UserRef) -> Channel:

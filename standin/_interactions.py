@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from standin._payloads import ALL_PERMISSIONS, channel_payload, effective_permissions, member_payload, user_payload
+from standin._payloads import (
+    ALL_PERMISSIONS,
+    channel_payload,
+    channel_permissions,
+    effective_permissions,
+    member_payload,
+    user_payload,
+)
 from standin._records import ADMINISTRATOR, Channel, Guild, Message, StoredFile, User
 from standin._state import State
 from standin.errors import BadOption
@@ -50,7 +57,16 @@ def _check_range(name: str, value: Any, spec: dict[str, Any]) -> None:
             raise BadOption(f"option {name!r}: length {len(value)} is outside [{low}, {high}]")
 
 
-def _typed_value(state: State, guild: Guild | None, spec: dict[str, Any], raw: Any, resolved: dict[str, Any]) -> Any:
+def _resolved_channel(state: State, guild: Guild | None, channel: Channel, user_id: int) -> dict[str, Any]:
+    """A resolved channel: its payload plus the invoking member's permissions there (overwrites applied)."""
+    where = state.channels.get(channel.parent_id or 0) or channel  # a thread has its parent's overwrites
+    allowed = 0 if guild is None else channel_permissions(guild, where, user_id)
+    return {**channel_payload(channel), "permissions": str(allowed)}
+
+
+def _typed_value(
+    state: State, guild: Guild | None, spec: dict[str, Any], raw: Any, resolved: dict[str, Any], user_id: int
+) -> Any:
     kind, name = spec["type"], spec["name"]
     if kind == ATTACHMENT:
         stored = (
@@ -70,7 +86,7 @@ def _typed_value(state: State, guild: Guild | None, spec: dict[str, Any], raw: A
         return str(user.id)
     if kind == CHANNEL:
         channel = raw if isinstance(raw, Channel) else state.channels[int(raw)]
-        resolved.setdefault("channels", {})[str(channel.id)] = {**channel_payload(channel), "permissions": "0"}
+        resolved.setdefault("channels", {})[str(channel.id)] = _resolved_channel(state, guild, channel, user_id)
         return str(channel.id)
     if kind in (ROLE, MENTIONABLE):
         role_id = int(raw)
@@ -103,6 +119,8 @@ def build_command_data(
     values: Mapping[str, Any],
     guild: Guild | None,
     focused: str | None = None,
+    *,
+    user_id: int = 0,
 ) -> dict[str, Any]:
     """The `data` object of a chat-input interaction for `/name path… option:value…`.
 
@@ -121,7 +139,9 @@ def build_command_data(
         if name == focused:
             leaf.append({"name": name, "type": spec["type"], "value": str(raw), "focused": True})
             continue
-        leaf.append({"name": name, "type": spec["type"], "value": _typed_value(state, guild, spec, raw, resolved)})
+        leaf.append(
+            {"name": name, "type": spec["type"], "value": _typed_value(state, guild, spec, raw, resolved, user_id)}
+        )
     missing = [o["name"] for o in defs if o.get("required") and o["name"] not in values and focused is None]
     if missing:
         raise BadOption(f"/{' '.join([command['name'], *path])} is missing required options {missing}")

@@ -61,6 +61,16 @@ def _check_components(rows: list[dict[str, Any]], v2: bool) -> None:
             stack.append(comp["accessory"])
 
 
+def _check_allowed_mentions(allowed: dict[str, Any] | None) -> None:
+    """`parse` may not name a kind that is also listed by id, as Discord answers (50035)."""
+    if allowed is None:
+        return
+    parse = allowed.get("parse") or []
+    for kind in ("users", "roles"):
+        if kind in parse and allowed.get(kind):
+            raise _invalid(f"allowed_mentions.{kind}", f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.')
+
+
 def validate_body(payload: dict[str, Any], uploads: list[Upload], *, new: bool) -> None:
     """Reject what Discord rejects: empty messages, oversized content or embeds, too many rows or files,
     duplicate or over-long custom ids."""
@@ -73,6 +83,7 @@ def validate_body(payload: dict[str, Any], uploads: list[Upload], *, new: bool) 
     if sum(_check_embed(i, e) for i, e in enumerate(embeds)) > MAX_EMBED_TOTAL:
         raise _invalid("embeds", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}")
     _check_components(payload.get("components") or [], bool(int(payload.get("flags") or 0) & (1 << 15)))
+    _check_allowed_mentions(payload.get("allowed_mentions"))
     if len(uploads) > MAX_FILES:
         raise _invalid("files", f"Must be {MAX_FILES} or fewer in length.")
     if new and not (content or embeds or payload.get("components") or uploads or payload.get("sticker_ids")):
@@ -110,6 +121,7 @@ def new_message(
         components=list(payload.get("components") or []),
         attachments=store_uploads(state, uploads, channel_id, limit),
         flags=flags,
+        allowed_mentions=payload.get("allowed_mentions"),
         **fields,
     )
 

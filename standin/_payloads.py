@@ -10,6 +10,7 @@ from standin._records import ADMINISTRATOR, DEFAULT_MEMBER_PERMISSIONS, Channel,
 __all__ = [
     "ALL_PERMISSIONS",
     "channel_payload",
+    "channel_permissions",
     "dm_payload",
     "error_body",
     "guild_payload",
@@ -57,6 +58,15 @@ def effective_permissions(bits: int) -> int:
     return ALL_PERMISSIONS if bits & ADMINISTRATOR else bits
 
 
+def channel_permissions(guild: Guild, channel: Channel | None, user_id: int) -> int:
+    """A member's permissions in a channel: their guild permissions less the channel's (or a thread's parent's)
+    member overwrite; Administrator overrides every overwrite, as on Discord."""
+    bits = effective_permissions(guild.members.get(user_id, 0))
+    if channel is None or bits & ADMINISTRATOR:
+        return bits
+    return bits & ~channel.denied.get(user_id, 0)
+
+
 def member_payload(user: User, guild: Guild, *, with_permissions: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "user": user_payload(user),
@@ -86,7 +96,9 @@ def channel_payload(channel: Channel) -> dict[str, Any]:
         "type": channel.type,
         "name": channel.name,
         "position": 0,
-        "permission_overwrites": [],
+        "permission_overwrites": [
+            {"id": str(uid), "type": 1, "allow": "0", "deny": str(bits)} for uid, bits in channel.denied.items()
+        ],
         "nsfw": False,
         "topic": None,
         "last_message_id": None,

@@ -28,6 +28,8 @@ MANAGE_GUILD = 1 << 5
 # View channel, send messages, embed links, attach files, read history, use application commands.
 DEFAULT_MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
 _MENTION = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
+_EVERYONE = re.compile(r"@(everyone|here)\b")
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
@@ -70,6 +72,7 @@ class Channel:
     locked: bool = False
     recipient_id: int | None = None  # DM channels (type 1)
     bot_denied: bool = False  # the bot lacks Send Messages / Attach Files here (403 Missing Permissions, 50013)
+    denied: dict[int, int] = field(default_factory=dict)  # member permission overwrites: user id -> denied bits
 
     @property
     def is_thread(self) -> bool:
@@ -115,6 +118,7 @@ class Message:
     deleted: bool = False
     thread_id: int | None = None
     reactions: dict[str, list[int]] = field(default_factory=dict)  # emoji -> user ids, in order
+    allowed_mentions: dict[str, Any] | None = None  # as sent (create, or the latest edit that carried one)
 
     @property
     def ephemeral(self) -> bool:
@@ -129,6 +133,34 @@ class Message:
     def mention_ids(self) -> list[int]:
         """User ids mentioned in the content (`<@id>` / `<@!id>`), in order."""
         return [int(m) for m in _MENTION.findall(self.content)]
+
+    def _allows(self, kind: str) -> tuple[bool, set[int]]:
+        """Discord's rule for one kind of mention: (all of them parsed, the ids listed explicitly)."""
+        allowed = self.allowed_mentions
+        if allowed is None:  # no allowed_mentions: every mention in the content notifies
+            return True, set()
+        return kind in (allowed.get("parse") or []), {int(x) for x in allowed.get(kind) or []}
+
+    @property
+    def pinged_user_ids(self) -> list[int]:
+        """Users this message notifies: mentioned in the content and let through by `allowed_mentions`."""
+        everything, listed = self._allows("users")
+        return [uid for uid in self.mention_ids if everything or uid in listed]
+
+    @property
+    def pinged_role_ids(self) -> list[int]:
+        """Roles this message notifies (`<@&id>` let through by `allowed_mentions`)."""
+        everything, listed = self._allows("roles")
+        return [int(r) for r in _ROLE_MENTION.findall(self.content) if everything or int(r) in listed]
+
+    @property
+    def pings_everyone(self) -> bool:
+        """Whether `@everyone` / `@here` in the content notifies (only with "everyone" in `allowed_mentions.parse`)."""
+        return bool(_EVERYONE.search(self.content)) and self._allows("everyone")[0]
+
+    @property
+    def pings_anyone(self) -> bool:
+        return bool(self.pinged_user_ids or self.pinged_role_ids or self.pings_everyone)
 
     def _display_texts(self) -> list[str]:
         found: list[str] = []

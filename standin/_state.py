@@ -155,6 +155,8 @@ class State:
             fixed = EPHEMERAL | LOADING
             msg.flags = (msg.flags & fixed) | (int(payload["flags"]) & ~fixed)
         msg.attachments = keep_attachments(msg.attachments, payload) + files
+        if payload.get("allowed_mentions") is not None:
+            msg.allowed_mentions = payload["allowed_mentions"]
         msg.flags &= ~(1 << 7)  # an edit ends the "thinking…" state of a deferred response
         msg.edited_at = self.clock.now()
         msg.edits.append(payload)

@@ -100,6 +100,13 @@ class Settings:
     cooldown_seconds: float = _env(
         "STYLEBOT_COOLDOWN_SECONDS", "Default per-user cooldown between /stylize requests.", default=10.0
     )
+    decode_budget_mp: float = _env(
+        "STYLEBOT_DECODE_BUDGET_MP",
+        "Megapixels the bot may be decoding at once, all uploads and commands together (its memory ceiling for images,"
+        " about 12 bytes a pixel: 256 MP ≈ 3 GB). Default: two images at the 128 MP image limit; an image larger than"
+        " the whole budget is refused.",
+        default=256.0,
+    )
     # Challenges
     challenge_voting_hours: float = _env(
         "STYLEBOT_CHALLENGE_VOTING_HOURS",

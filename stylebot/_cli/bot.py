@@ -46,6 +46,9 @@ def register(subparsers: Any) -> None:
 def bot_config(settings: Settings, *, sync_commands: bool = True) -> Any:
     from bot import BotConfig
 
+    decode_budget = int(settings.decode_budget_mp * 1_000_000)
+    if decode_budget < 1:
+        raise UsageError(f"STYLEBOT_DECODE_BUDGET_MP must be positive, not {settings.decode_budget_mp:g}")
     return BotConfig(
         attachment_hosts=settings.attachment_hosts,
         owner_ids=frozenset(settings.owner_ids),
@@ -57,6 +60,7 @@ def bot_config(settings: Settings, *, sync_commands: bool = True) -> Any:
         max_attempts=settings.max_attempts,
         sync_commands=sync_commands,
         challenge_voting_hours=settings.challenge_voting_hours,
+        decode_budget_pixels=decode_budget,
     )
 
 

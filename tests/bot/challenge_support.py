@@ -107,9 +107,9 @@ async def arena(tmp_path: Path) -> AsyncIterator[Arena]:
 
 
 @contextlib.asynccontextmanager
-async def running(world: Arena, *, tick: float = 0.1) -> AsyncIterator[Stylebot]:
+async def running(world: Arena, *, tick: float = 0.1, **config_changes: Any) -> AsyncIterator[Stylebot]:
     """A Stylebot on the arena's database, its challenges on the arena's clock; stopped (not crashed) on exit."""
-    config = make_config(world.standin, challenge_tick_seconds=tick, challenge_voting_hours=24.0)
+    config = make_config(world.standin, challenge_tick_seconds=tick, challenge_voting_hours=24.0, **config_changes)
     jobs = await jobqueue.open_store(world.db_url, options=StoreOptions(clock=world.clock))  # its own "process"
     bot = Stylebot(config, jobs, challenges=SqlChallengeStore(jobs, clock=world.clock), guild_ready_timeout=0.05)
     world.bots.append(bot)

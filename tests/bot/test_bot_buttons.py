@@ -1,8 +1,11 @@
-"""The Cancel button on the public status message: the owner or an admin may press it, nobody else."""
+"""Job buttons: Cancel for the owner or an admin; Re-roll, Stronger, Weaker for the owner only, in the job's server."""
 
 from __future__ import annotations
 
+import discord
+
 from bot import Stylebot
+from delivery.custom_ids import JobAction, job_button_id
 from jobqueue import JobState
 from standin import Message
 from tests.bot.support import World, reply_text
@@ -45,8 +48,6 @@ async def test_cancelling_a_finished_job_says_why_not(world: World, bot: Stylebo
 
 
 async def test_a_button_from_an_older_scheme_gets_an_answer_instead_of_failing(world: World, bot: Stylebot) -> None:
-    import discord
-
     channel = bot.get_channel(world.channel_id)
     assert isinstance(channel, discord.TextChannel)
     view = discord.ui.View()
@@ -56,3 +57,56 @@ async def test_a_button_from_an_older_scheme_gets_an_answer_instead_of_failing(w
     click = await world.standin.click(sent.id, "sb0:job:1:reroll", user=world.member)
     assert "older version of the bot" in await reply_text(world.standin, click)
     assert click.callback is not None and click.callback.ephemeral
+
+
+async def _result_message(bot: Stylebot, channel_id: int, job_id: int) -> int:
+    """A result message with the Re-roll / Stronger / Weaker buttons of `job_id`, as delivery posts them."""
+    view = discord.ui.View()
+    for action in (JobAction.REROLL, JobAction.STRONGER, JobAction.WEAKER):
+        view.add_item(discord.ui.Button(label=action.value, custom_id=job_button_id(job_id, action)))
+    view.stop()
+    sent = await bot.get_partial_messageable(channel_id).send("a result", view=view)
+    return sent.id
+
+
+async def test_only_the_owner_may_reroll_or_change_the_strength_of_a_result(world: World, bot: Stylebot) -> None:
+    s = world.standin
+    job_id, _ = await _queued(world)
+    result = await _result_message(bot, world.channel_id, job_id)
+    for action in ("reroll", "stronger", "weaker"):
+        click = await s.click(result, f"sb1:job:{job_id}:{action}", user=world.other)
+        assert f"Only the member who asked for job #{job_id} can" in await reply_text(s, click)
+        assert click.callback is not None and click.callback.ephemeral
+    click = await s.click(result, f"sb1:job:{job_id}:weaker", user=world.admin)  # an admin may cancel, not derive
+    assert "Only the member who asked" in await reply_text(s, click)
+    assert [j.id for j in await world.jobs()] == [job_id]  # no job was made
+
+    click = await s.click(result, f"sb1:job:{job_id}:weaker", user=world.member)
+    assert "Queued as job #" in await reply_text(s, click)
+    child = next(j for j in await world.jobs() if j.id != job_id)
+    assert child.parent_job_id == job_id and child.user_id == world.member.id
+
+
+async def test_result_buttons_work_only_in_the_jobs_own_server(world: World, bot: Stylebot) -> None:
+    s = world.standin
+    job_id, _ = await _queued(world)
+    elsewhere = s.add_guild("Elsewhere")
+    s.add_member(elsewhere.id, user_id=world.member.id)
+    dm = s.open_dm(world.member)
+    for channel_id in (elsewhere.channel_id, dm.id):
+        result = await _result_message(bot, channel_id, job_id)
+        click = await s.click(result, f"sb1:job:{job_id}:reroll", user=world.member)
+        assert "made in another server" in await reply_text(s, click)
+        assert click.callback is not None and click.callback.ephemeral
+    assert [j.id for j in await world.jobs()] == [job_id]
+
+
+async def test_result_buttons_respect_the_servers_allowed_presets(world: World, bot: Stylebot) -> None:
+    s = world.standin
+    job_id, _ = await _queued(world)  # preset "fast"
+    await world.store.update_guild_settings(world.guild.id, allowed_presets=("seed",))
+    result = await _result_message(bot, world.channel_id, job_id)
+    click = await s.click(result, f"sb1:job:{job_id}:stronger", user=world.member)
+    assert "The fast preset is off on this server" in await reply_text(s, click)
+    assert click.callback is not None and click.callback.ephemeral
+    assert [j.id for j in await world.jobs()] == [job_id]

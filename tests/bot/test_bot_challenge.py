@@ -6,12 +6,14 @@ moves the challenge clock instead of sleeping through deadlines.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot import Stylebot
 from standin import DEFAULT_MEMBER_PERMISSIONS, Message, UnknownComponent
 from tests.bot.challenge_support import Arena, arena, running
 from tests.bot.support import reply_text
@@ -282,3 +284,93 @@ async def test_submit_respects_the_server_s_cooldown_like_stylize(world: Arena) 
         assert "going a bit fast" in await world.submit(alice, 2)
         world.clock.advance(seconds=601)
         assert "Your entry #" in await world.submit(alice, 3)
+
+
+async def test_challenge_text_that_mentions_people_never_pings_them(world: Arena) -> None:
+    s = world.standin
+    alice, bob, _ = world.members
+    loud = f"<@{bob.id}> <@&{world.guild.id}> @everyone @here"
+    general = world.guild.channel_ids[1]
+    async with running(world):
+        await reply_text(s, await world.start(title=f"Hey {loud}"[:100], description=f"Ping {loud}"))
+        thread = world.thread_id()
+        await world.submit(alice, 1)
+        await _entries_ready(world, 1)
+        await reply_text(s, await s.run_command("challenge extend", {"by": "1h"}, user=world.organiser))
+        world.clock.advance(hours=3)
+        world.cog().runner.wake()
+        await s.wait_for_message(thread, lambda m: "closed" in m.text())
+        await reply_text(s, await world.start(title=f"Second {loud}"[:100], description=loud, channel=general))
+        await reply_text(s, await s.run_command("challenge end", user=world.organiser))
+        await s.wait_for_message(world.channel_id, lambda m: m.content.startswith("🏁"))
+        await reply_text(s, await s.run_command("challenge cancel", user=world.organiser, channel_id=general))
+        await s.wait_for_message(general, lambda m: "was cancelled" in m.content)
+    posted = [m for m in s.messages if m.author_id == s.bot_user.id and m.text()]
+    assert sum("@everyone" in m.text() for m in posted) >= 6, s.transcript()  # start, extend, closed, end, cancel
+    for m in posted:
+        assert bob.id not in m.pinged_user_ids and not m.pinged_role_ids and not m.pings_everyone, m.text()
+    [results] = [m for m in posted if m.content.startswith("🏁")]
+    assert results.pinged_user_ids == [alice.id]  # the winner is still told
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("duration", "9" * 400), ("duration", "1e999h"), ("duration", "-5h"), ("voting", "9" * 400)]
+)
+async def test_durations_that_do_not_parse_get_a_clear_private_error(world: Arena, option: str, value: str) -> None:
+    s = world.standin
+    async with running(world):
+        inter = await world.start(**{option: value})
+        text = await reply_text(s, inter)
+        assert f"The {option} option can't be used" in text and len(text) < 300, text
+        assert inter.callback is not None and inter.callback.ephemeral
+        await reply_text(s, await world.start())
+        inter = await s.run_command("challenge extend", {"by": "9" * 400}, user=world.organiser)
+        assert "The by option can't be used" in await reply_text(s, inter)
+
+
+async def test_start_in_another_channel_needs_the_organiser_and_the_bot_to_be_able_to_post_there(
+    world: Arena,
+) -> None:
+    s = world.standin
+    general, elsewhere = world.guild.channel_ids[1], s.add_channel(world.guild.id, "news").id
+    helper = s.add_member(world.guild.id, name="helper", permissions=DEFAULT_MEMBER_PERMISSIONS | (1 << 13))
+    [role_id] = s.state.guilds[world.guild.id].member_roles[helper.id]
+    await world.jobs.update_guild_settings(world.guild.id, organiser_role_id=role_id)
+    s.deny_member(general, helper)
+    s.deny_bot(elsewhere)
+    async with running(world):
+        refused = await world.start(user=helper, channel=general)
+        assert f"You can't post in <#{general}> yourself" in await reply_text(s, refused)
+        assert refused.callback is not None and refused.callback.ephemeral
+        refused = await world.start(channel=elsewhere)
+        assert f"The bot can't post in <#{elsewhere}>: it needs Send Messages" in await reply_text(s, refused)
+        assert refused.callback is not None and refused.callback.ephemeral
+        assert await world.cog().store.list_open() == []
+        assert not [m for m in s.messages if not m.ephemeral and m.channel_id in (general, elsewhere)]
+        s.deny_member(general, helper, 0)  # the overwrite is lifted: the same command now works
+        assert "is open in" in await reply_text(s, await world.start(user=helper, channel=general))
+
+
+async def test_submit_decodes_within_the_bots_one_pixel_budget(world: Arena) -> None:
+    s = world.standin
+    alice, bob, _ = world.members
+    async with running(world) as bot:
+        await reply_text(s, await world.start(max_entries_per_user=3))
+        async with bot.decode_budget.reserve(bot.decode_budget.capacity):  # e.g. /stylize decoding huge images
+            inter = await s.run_command("challenge submit", {"content": world.attachment(1)}, user=alice)
+            await s.wait_for(lambda: inter.callback, 10, "the acknowledgement")
+            await _until_waiting(bot)
+            assert inter.original is not None and inter.original.loading and await world.job_states() == []
+        assert "Your entry #" in await reply_text(s, inter)  # decoded once the pixels were free
+    async with running(world, decode_budget_pixels=40 * 40 - 1) as bot:  # the 40 x 40 picture is above the budget
+        inter = await s.run_command("challenge submit", {"content": world.attachment(2)}, user=bob)
+        assert "more than this bot can decode" in await reply_text(s, inter)
+        assert len(await world.job_states()) == 1
+
+
+async def _until_waiting(bot: Stylebot) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            if bot.decode_budget.waiting:
+                return
+            await asyncio.sleep(0.01)

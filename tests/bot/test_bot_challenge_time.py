@@ -33,6 +33,20 @@ def test_parse_duration_rejects_anything_else_with_an_example(text: str) -> None
         parse_duration(text)
 
 
+@pytest.mark.parametrize("text", ["9" * 400, "9" * 400 + "h", "99999999999999d", "1" + "0" * 20 + "w", "99999h" * 1000])
+def test_parse_duration_refuses_absurd_lengths_instead_of_overflowing(text: str) -> None:
+    with pytest.raises(ValueError, match="far too long") as caught:
+        parse_duration(text)
+    assert len(str(caught.value)) < 100  # the member's 6000 characters are not quoted back
+
+
+@pytest.mark.parametrize("text", ["1e999h", "-5h", "-5", "inf", "nan", "9" * 6000 + "x"])
+def test_parse_duration_refuses_exponents_signs_and_specials_quoting_at_most_a_little(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration") as caught:
+        parse_duration(text)
+    assert len(str(caught.value)) < 100
+
+
 def test_format_duration_shows_the_two_largest_units() -> None:
     assert format_duration(timedelta(days=2, hours=4, minutes=5)) == "2d 4h"
     assert format_duration(timedelta(minutes=90)) == "1h 30m"

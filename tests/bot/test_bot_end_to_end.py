@@ -69,11 +69,11 @@ async def test_stylize_shows_progress_then_the_result_in_the_same_message_and_re
         await until(lambda: _delivered(world, job.id), 30, "delivered_at")
         assert {f"sb1:job:{job.id}:{a}" for a in ("reroll", "stronger", "weaker")} <= set(result.custom_ids)
 
-        click = await s.click(result, f"sb1:job:{job.id}:reroll", user=world.other)
+        click = await s.click(result, f"sb1:job:{job.id}:reroll", user=world.member)
         assert "Queued as job #" in await reply_text(s, click)
         second = await s.wait_for_message(world.channel_id, lambda m: _has_image(m) and m.id != result.id, RESULT_WAIT)
         child = next(j for j in await world.jobs() if j.id != job.id)
-        assert child.parent_job_id == job.id and child.user_id == world.other.id
+        assert child.parent_job_id == job.id and child.user_id == world.member.id
         assert child.params["seed"] != job.params["seed"] and child.content_sha == job.content_sha
         assert second.attachments[0].data != result.attachments[0].data
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot import Stylebot
-from jobqueue import JobState, NewJob
-from tests.bot.support import World, reply_text
+from bot import BotConfig, Stylebot
+from bot._policy import Policy
+from jobqueue import GuildSettings, JobState, NewJob
+from tests.bot.support import World, make_config, reply_text, running_bot
 
 
 async def _queue_job(world: World, guild_id: int | None, user_id: int) -> int:
@@ -94,3 +95,56 @@ async def test_limits_block_and_purge_change_this_servers_policy(world: World, b
     inter = await s.run_command("queue purge", {"user": world.other}, user=world.admin)
     assert "Cancelled 1" in await reply_text(s, inter)
     assert (await world.store.get(other)).state is JobState.CANCELLED
+
+
+async def test_limits_above_the_operators_caps_are_refused_naming_the_cap(world: World, bot: Stylebot) -> None:
+    s = world.standin  # the operator allows 3 jobs per member, 50 per server, 64 px
+    for options, cap in [
+        ({"per_member": 5}, "at most 3"),
+        ({"per_server": 51}, "at most 50"),
+        ({"max_size": 128}, "at most 64"),
+    ]:
+        inter = await s.run_command("queue limits", {**options, "cooldown": 5}, user=world.admin)
+        text = await reply_text(s, inter)
+        assert cap in text and "Nothing was changed" in text, text
+        assert inter.callback is not None and inter.callback.ephemeral
+    settings = await world.store.get_guild_settings(world.guild.id)
+    assert (settings.max_queued_per_user, settings.max_queued_per_guild, settings.max_size) == (None, None, None)
+    assert settings.cooldown_seconds is None  # a refused command changes nothing, not even its valid options
+
+    inter = await s.run_command("queue limits", {"per_member": 2, "max_size": 48}, user=world.admin)
+    assert "Updated" in await reply_text(s, inter)  # lower than the operator's: fine
+    settings = await world.store.get_guild_settings(world.guild.id)
+    assert (settings.max_queued_per_user, settings.max_size) == (2, 48)
+
+
+async def test_a_server_may_lengthen_the_operators_cooldown_but_not_shorten_it(world: World) -> None:
+    s = world.standin
+    async with running_bot(s, world.store, make_config(s, cooldown_seconds=30.0)):
+        inter = await s.run_command("queue limits", {"cooldown": 10}, user=world.admin)
+        assert "cooldown option can be at least 30" in await reply_text(s, inter)
+        assert (await world.store.get_guild_settings(world.guild.id)).cooldown_seconds is None
+        inter = await s.run_command("queue limits", {"cooldown": 60}, user=world.admin)
+        assert "Updated" in await reply_text(s, inter)
+        assert (await world.store.get_guild_settings(world.guild.id)).cooldown_seconds == 60
+
+
+def test_the_effective_limit_is_always_the_stricter_of_operator_and_server() -> None:
+    """Values stored before the caps were enforced (or above a cap the operator lowered since) never loosen them."""
+    config = BotConfig(max_queued_per_user=3, max_queued_per_guild=50, cooldown_seconds=10.0, max_size=512)
+    loose = GuildSettings(
+        guild_id=1, max_queued_per_user=9, max_queued_per_guild=500, cooldown_seconds=1.0, max_size=4096
+    )
+    policy = Policy.build(config, loose)
+    assert (policy.max_queued_per_user, policy.max_queued_per_guild) == (3, 50)
+    assert (policy.cooldown_seconds, policy.max_size) == (10.0, 512)
+    strict = GuildSettings(
+        guild_id=1, max_queued_per_user=1, max_queued_per_guild=5, cooldown_seconds=60.0, max_size=64
+    )
+    policy = Policy.build(config, strict)
+    assert (policy.max_queued_per_user, policy.max_queued_per_guild, policy.cooldown_seconds, policy.max_size) == (
+        1,
+        5,
+        60.0,
+        64,
+    )

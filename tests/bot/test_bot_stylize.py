@@ -9,7 +9,7 @@ import pytest
 from bot import Stylebot
 from jobqueue import JobState, TargetKind
 from standin import Standin
-from tests.bot.support import World, png_bytes, reply_text, until
+from tests.bot.support import World, make_config, png_bytes, reply_text, running_bot, until
 
 
 async def _status_message(world: World) -> Any:
@@ -133,3 +133,12 @@ async def test_blocked_member_is_refused(world: World, bot: Stylebot) -> None:
     inter = await world.standin.run_command("stylize", world.images(), user=world.member)
     assert "blocked you" in await reply_text(world.standin, inter)
     assert await world.jobs() == []
+
+
+async def test_stylize_decodes_within_the_bots_one_pixel_budget(world: World) -> None:
+    s = world.standin
+    config = make_config(s, decode_budget_pixels=48 * 48 - 1)  # both 48 x 48 pictures are above it
+    async with running_bot(s, world.store, config) as bot:
+        inter = await s.run_command("stylize", world.images(), user=world.member)
+        assert "more than this bot can decode" in await reply_text(s, inter)
+        assert await world.jobs() == [] and bot.decode_budget.in_use == 0

@@ -26,6 +26,7 @@ from engine.images import (
     decode_image,
     encode_image,
     limits_table_markdown,
+    read_size,
     sniff_format,
 )
 
@@ -360,3 +361,12 @@ def test_encode_refuses_an_impossible_limit() -> None:
         encode_image(_noise((64, 64)), max_bytes=50)
     with pytest.raises(ValueError):
         encode_image(_noise((64, 64)), max_bytes=1000, prefer="gif")
+
+
+def test_read_size_reads_the_header_only_and_refuses_non_images() -> None:
+    """A flat 6000 x 4000 PNG is tiny on disk; its size is known without decoding 24 MP."""
+    data = _encode(Image.new("L", (6000, 4000)), "PNG")
+    assert len(data) < 100 * 1024
+    assert read_size(data) == (6000, 4000)
+    with pytest.raises(ImageError, match="PDF"):
+        read_size(b"%PDF-1.7 ...")

@@ -21,7 +21,7 @@ from bot._params import derive_params
 from bot._policy import check_cooldown, load_policy
 from bot._submit import submit
 from bot.checks import can_manage_job
-from bot.errors import ButtonOutdated, NotAllowed, SourceImagesGone
+from bot.errors import ButtonOutdated, NotAllowed, NotJobOwner, SourceImagesGone
 
 __all__ = ["Buttons", "JobButton"]
 
@@ -87,7 +87,12 @@ class Buttons(commands.Cog):
         await interaction.response.send_message(text, ephemeral=True)
 
     async def _derive(self, interaction: discord.Interaction[Stylebot], parent: Job, action: JobAction) -> None:
+        """A new job from the owner's own result, in the server where it was made (under today's policy there)."""
         store = self.bot.store
+        if parent.guild_id != interaction.guild_id:
+            raise NotJobOwner(parent.id, action.value, elsewhere=True)
+        if parent.user_id != interaction.user.id:
+            raise NotJobOwner(parent.id, action.value, elsewhere=False)
         await interaction.response.defer(ephemeral=True, thinking=True)
         policy = await load_policy(store, self.bot.config, interaction.guild_id)
         policy.check_not_blocked(interaction.user.id)

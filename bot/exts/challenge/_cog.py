@@ -20,9 +20,9 @@ from jobqueue.challenges.rules import check_submission, compute_deadlines
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
 from bot._policy import check_cooldown, load_policy
-from bot.checks import is_bot_owner, is_guild_admin
-from bot.errors import InvalidOption, NotAllowed
-from bot.exts.challenge._render import announcement_embed, info_embed, leaderboard_embed
+from bot.checks import is_bot_owner, is_guild_admin, require_can_post
+from bot.errors import ChannelNotUsable, InvalidOption, NotAllowed
+from bot.exts.challenge._render import QUIET, announcement_embed, info_embed, leaderboard_embed
 from bot.exts.challenge._runner import ChallengeRunner
 from bot.exts.challenge._time import discord_time, parse_duration
 from bot.exts.challenge._votes import VoteButton
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Stylebot]
 _ORGANISER = "Manage Server or this server's challenge organiser role"
+_BOT_NEEDS = ("view_channel", "send_messages", "embed_links", "attach_files")  # the announcement has both
 
 
 def _duration(option: str, text: str) -> timedelta:
@@ -101,7 +102,8 @@ class Challenges(commands.Cog):
         data = await download(
             self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
         )
-        png = await normalise(role, data, limits=config.image_limits, working_side=config.image_limits.working_side)
+        limits, budget = config.image_limits, self.bot.decode_budget
+        png = await normalise(role, data, limits=limits, working_side=limits.working_side, budget=budget)
         return await self.bot.store.put_blob(png, "image/png")
 
     def _check_metadata(self, interaction: Interaction, role: str, attachment: discord.Attachment) -> None:
@@ -137,6 +139,7 @@ class Challenges(commands.Cog):
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel):
             raise InvalidOption("channel", "pick a text channel (not a thread or a voice channel)")
+        require_can_post(interaction, target, option="channel", bot_needs=_BOT_NEEDS)
         voting_period = _duration("voting", voting) if voting else self.voting_period
         try:
             close, vote_close = compute_deadlines(self.store.now(), _duration("duration", duration), voting_period)
@@ -165,17 +168,22 @@ class Challenges(commands.Cog):
         self.runner.wake()
         await interaction.edit_original_response(
             content=f"Challenge #{challenge.id} **{title}** is open in {target.mention}; entries are posted in "
-            f"<#{gallery}>. Submissions close {discord_time(close, 'R')}."
+            f"<#{gallery}>. Submissions close {discord_time(close, 'R')}.",
+            allowed_mentions=QUIET,
         )
 
     async def _announce(self, challenge: Challenge, channel: discord.TextChannel, style_png: bytes) -> int:
         """Post the announcement and open its gallery thread (the channel itself if threads are not allowed)."""
         try:
             message = await channel.send(
-                embed=announcement_embed(challenge), file=discord.File(io.BytesIO(style_png), "style.png")
+                embed=announcement_embed(challenge),
+                file=discord.File(io.BytesIO(style_png), "style.png"),
+                allowed_mentions=QUIET,
             )
-        except discord.HTTPException:
+        except discord.HTTPException as exc:
             await self.store.discard(challenge.id)
+            if isinstance(exc, discord.Forbidden):  # permissions changed after the check, or overwrites we missed
+                raise ChannelNotUsable(channel.id, _BOT_NEEDS, bot=True) from exc
             raise
         gallery = channel.id
         try:
@@ -195,7 +203,9 @@ class Challenges(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         challenge = await self.store.end(challenge.id, by=interaction.user.id)
         await self.runner.announce(challenge)
-        await interaction.edit_original_response(content=f"**{challenge.title}** has ended; the results are posted.")
+        await interaction.edit_original_response(
+            content=f"**{challenge.title}** has ended; the results are posted.", allowed_mentions=QUIET
+        )
 
     @challenge.command(name="cancel", description="Close this channel's challenge without winners")
     async def cancel(self, interaction: Interaction) -> None:
@@ -204,7 +214,9 @@ class Challenges(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         challenge = await self.store.cancel(challenge.id, by=interaction.user.id)
         await self.runner.announce(challenge)
-        await interaction.edit_original_response(content=f"**{challenge.title}** was cancelled.")
+        await interaction.edit_original_response(
+            content=f"**{challenge.title}** was cancelled.", allowed_mentions=QUIET
+        )
 
     @challenge.command(name="extend", description="Give this channel's challenge more time")
     @app_commands.describe(by="How much longer, e.g. 1d or 12h (moves submissions, or only voting once closed)")
@@ -220,9 +232,9 @@ class Challenges(commands.Cog):
             f"⏳ **{challenge.title}** was extended: submissions until {discord_time(challenge.submissions_close_at)}, "
             f"voting until {discord_time(challenge.voting_close_at)}."
         )
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=QUIET)
         await self.runner.refresh_announcement(challenge)
-        await self.runner.channel(challenge).send(text)
+        await self.runner.channel(challenge).send(text, allowed_mentions=QUIET)
 
     @challenge.command(name="organisers", description="Let a role organise challenges here (Manage Server)")
     @app_commands.describe(role="The organiser role; leave empty to allow only Manage Server")
@@ -263,7 +275,8 @@ class Challenges(commands.Cog):
         where = f" (position {position.position} in the queue)" if position else ""
         await interaction.edit_original_response(
             content=f"Your entry #{entry.id} to **{challenge.title}** is being painted{where}. It will be posted in "
-            f"<#{challenge.post_channel_id}> when it is ready, and voting on it starts then."
+            f"<#{challenge.post_channel_id}> when it is ready, and voting on it starts then.",
+            allowed_mentions=QUIET,
         )
 
     @challenge.command(name="withdraw", description="Take back your entry in this channel's challenge")
@@ -276,7 +289,12 @@ class Challenges(commands.Cog):
         if withdrawn.message_id is not None:
             message = self.runner.channel(challenge).get_partial_message(withdrawn.message_id)
             try:
-                await message.edit(content=f"Entry #{chosen.id} was withdrawn by its author.", embed=None, view=None)
+                await message.edit(
+                    content=f"Entry #{chosen.id} was withdrawn by its author.",
+                    embed=None,
+                    view=None,
+                    allowed_mentions=QUIET,
+                )
             except discord.HTTPException as exc:
                 logger.info("entry %s: could not mark the post withdrawn (HTTP %s)", chosen.id, exc.status)
         await interaction.response.send_message(f"Your entry #{chosen.id} was withdrawn.", ephemeral=True)

@@ -18,12 +18,14 @@ from jobqueue import (
 from bot.exts.challenge._time import discord_time
 
 __all__ = [
+    "QUIET",
     "announcement_embed",
     "entry_content",
     "entry_view",
     "info_embed",
     "leaderboard_embed",
     "message_link",
+    "only_users",
     "results_message",
     "vote_button_id",
 ]
@@ -82,6 +84,14 @@ def announcement_embed(challenge: Challenge, *, image_name: str = "style.png") -
     embed.set_image(url=f"attachment://{image_name}")
     embed.set_footer(text=f"Challenge #{challenge.id} · the style to use is shown below")
     return embed
+
+
+QUIET = discord.AllowedMentions.none()  # challenge text (title, description) is the organiser's: it never pings
+
+
+def only_users(*user_ids: int) -> discord.AllowedMentions:
+    """Ping exactly these members (an entry's author, the winners), whatever else the text mentions."""
+    return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(u) for u in user_ids])
 
 
 def entry_content(entry: Entry) -> str:

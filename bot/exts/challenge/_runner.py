@@ -35,7 +35,14 @@ from jobqueue import (
     next_event,
 )
 
-from bot.exts.challenge._render import announcement_embed, entry_content, entry_view, results_message
+from bot.exts.challenge._render import (
+    QUIET,
+    announcement_embed,
+    entry_content,
+    entry_view,
+    only_users,
+    results_message,
+)
 from bot.exts.challenge._time import discord_time
 
 if TYPE_CHECKING:
@@ -45,7 +52,6 @@ __all__ = ["ChallengeRunner"]
 
 logger = logging.getLogger(__name__)
 
-_MENTION_USERS = discord.AllowedMentions(everyone=False, roles=False, users=True)
 _FAILED = (JobState.FAILED, JobState.DEAD)
 GIVE_UP_AFTER = 5  # tries of one entry that failed unexpectedly before it is skipped for good
 MAX_BACKOFF = 300.0
@@ -185,7 +191,7 @@ class ChallengeRunner:
                 await self.channel(challenge).send(
                     f"<@{entry.user_id}>, your entry #{entry.id} could not be stylized, sorry. "
                     "It does not count against your entries: submit it again or try another picture.",
-                    allowed_mentions=_MENTION_USERS,
+                    allowed_mentions=only_users(entry.user_id),
                     nonce=f"sbe{entry.id}",
                 )
         except discord.HTTPException as exc:
@@ -215,7 +221,7 @@ class ChallengeRunner:
         await self.channel(challenge).send(
             f"<@{entry.user_id}>, your entry #{entry.id} could not be shown, sorry: its picture was lost. "
             "It no longer counts against your entries: submit it again or try another picture.",
-            allowed_mentions=_MENTION_USERS,
+            allowed_mentions=only_users(entry.user_id),
             nonce=f"sbe{entry.id}",
         )
         with contextlib.suppress(ChallengeClosed):
@@ -232,7 +238,7 @@ class ChallengeRunner:
             embed=embed,
             file=discord.File(io.BytesIO(data), filename=f"entry-{entry.id}.png"),
             view=entry_view(entry.id, entry.votes, locked=locked),
-            allowed_mentions=discord.AllowedMentions.none(),
+            allowed_mentions=QUIET,
             nonce=f"sbe{entry.id}",  # a repeat after a crash returns the earlier post (Discord's enforced nonce)
         )
         logger.info("challenge %s: posted entry %s as message %s", challenge.id, entry.id, message.id)
@@ -249,6 +255,7 @@ class ChallengeRunner:
                 f"⏰ Submissions to **{challenge.title}** are closed. Entries still being painted will appear here; "
                 f"keep voting until {discord_time(challenge.voting_close_at)} "
                 f"({discord_time(challenge.voting_close_at, 'R')}).",
+                allowed_mentions=QUIET,
                 nonce=f"sbs{challenge.id}",
             )
             await self.store.mark_submissions_announced(challenge.id)
@@ -282,6 +289,7 @@ class ChallengeRunner:
         if challenge.state is ChallengeState.CANCELLED:
             await self.channel(challenge, gallery=False).send(
                 f"🚫 The challenge **{challenge.title}** was cancelled by the organisers; there are no winners.",
+                allowed_mentions=QUIET,
                 nonce=f"sbr{challenge.id}",
             )
         else:
@@ -294,8 +302,9 @@ class ChallengeRunner:
                     logger.warning("challenge %s: winner %s announced without its picture (gone)", challenge.id, r.rank)
                     continue
                 files.append(discord.File(io.BytesIO(data), f"winner-{r.rank}.png"))
+            winners = only_users(*(r.entry.user_id for r in ranked[:3]))
             await self.channel(challenge, gallery=False).send(
-                text, embeds=embeds, files=files, allowed_mentions=_MENTION_USERS, nonce=f"sbr{challenge.id}"
+                text, embeds=embeds, files=files, allowed_mentions=winners, nonce=f"sbr{challenge.id}"
             )
 
     async def refresh_announcement(self, challenge: Challenge) -> None:
@@ -304,7 +313,7 @@ class ChallengeRunner:
             return
         message = self.channel(challenge, gallery=False).get_partial_message(challenge.announcement_message_id)
         try:
-            await message.edit(embed=announcement_embed(challenge))
+            await message.edit(embed=announcement_embed(challenge), allowed_mentions=QUIET)
         except discord.HTTPException as exc:
             logger.info("challenge %s: announcement not updated (HTTP %s)", challenge.id, exc.status)
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 
 __all__ = ["discord_time", "format_duration", "parse_duration"]
 
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+MAX_PARSED = timedelta(days=3650)  # anything longer is nonsense (the challenge rules allow far less)
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse e.g. "3d", "1h30m", "90 m" or a bare number of hours ("48"); raises ValueError with a readable message."""
+    """Parse e.g. "3d", "1h30m", "90 m" or a bare number of hours ("48"); raises ValueError with a readable message
+    (also for absurd values such as 400 nines, which would overflow a timedelta)."""
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned:
         raise ValueError("the duration is empty; write it like 3d, 36h or 1h30m")
     if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
-        return timedelta(hours=float(cleaned))
+        return _bounded(float(cleaned) * 3600, text)
     pos, seconds = 0, 0.0
     for match in _PART.finditer(cleaned):
         if match.start() != pos:
@@ -25,8 +28,19 @@ def parse_duration(text: str) -> timedelta:
         seconds += float(match[1]) * _UNITS[match[2]]
         pos = match.end()
     if pos != len(cleaned):
-        raise ValueError(f"{text!r} is not a duration; write it like 3d, 36h or 1h30m")
+        raise ValueError(f"{_shown(text)} is not a duration; write it like 3d, 36h or 1h30m")
+    return _bounded(seconds, text)
+
+
+def _bounded(seconds: float, text: str) -> timedelta:
+    if not math.isfinite(seconds) or seconds > MAX_PARSED.total_seconds():
+        raise ValueError(f"{_shown(text)} is far too long; write at most a few weeks, like 14d")
     return timedelta(seconds=seconds)
+
+
+def _shown(text: str) -> str:
+    """The member's text, shortened: a reply quoting 6000 characters back would itself be refused by Discord."""
+    return repr(text if len(text) <= 24 else text[:20] + "…")
 
 
 def format_duration(value: timedelta) -> str:

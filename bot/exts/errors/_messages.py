@@ -28,10 +28,14 @@ from jobqueue import (
 from bot.errors import (
     AttachmentRejected,
     ButtonOutdated,
+    ChannelNotUsable,
     CooldownActive,
+    ImageTooLargeToDecode,
     InvalidOption,
     JobNotVisible,
+    LimitAboveOperator,
     NotAllowed,
+    NotJobOwner,
     PresetNotAllowed,
     SourceImagesGone,
     UserBlocked,
@@ -63,6 +67,32 @@ def _limit(exc: QueueLimitExceeded) -> str:
 def _transition(exc: InvalidTransition) -> str:
     done = _ACTIONS.get(exc.action, exc.action)
     return f"Job #{exc.job_id} is {exc.state}, so it can't be {done}."
+
+
+_DERIVED = {"reroll": "re-roll", "stronger": "make stronger", "weaker": "make weaker"}
+
+
+def _not_job_owner(exc: NotJobOwner) -> str:
+    if exc.elsewhere:
+        return f"Job #{exc.job_id} was made in another server; its buttons work only there, for the member who asked."
+    return f"Only the member who asked for job #{exc.job_id} can {_DERIVED.get(exc.action, exc.action)} it."
+
+
+def _above_operator(exc: LimitAboveOperator) -> str:
+    bound, word = ("at least", "shorter") if exc.at_least else ("at most", "higher")
+    return (
+        f"The {exc.option} option can be {bound} {exc.cap:g} here: the bot's operator set that limit, and a server"
+        f" can only make it stricter, not {word}. Nothing was changed."
+    )
+
+
+def _channel(exc: ChannelNotUsable) -> str:
+    needs = " and ".join(name.replace("_", " ").title() for name in exc.missing)
+    if exc.bot:
+        return f"The bot can't post in <#{exc.channel_id}>: it needs {needs} there. Allow it, or pick another channel."
+    return (
+        f"You can't post in <#{exc.channel_id}> yourself (you need {needs} there), so the bot won't post there for you."
+    )
 
 
 _CLOSED = {
@@ -99,15 +129,25 @@ _CHALLENGE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (NotEntryOwner, lambda e: "Only the entry's author can do that."),
     (SelfVote, lambda e: "You can't vote for your own entry, but thanks for the enthusiasm!"),
     (InvalidOption, lambda e: f"The {e.option} option can't be used: {e.reason.rstrip('.')}."),
+    (ChannelNotUsable, _channel),
 ]
 
 _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     *_CHALLENGE_TEXT,
     (AttachmentRejected, _attachment),
     (CooldownActive, _cooldown),
+    (
+        ImageTooLargeToDecode,
+        lambda e: (
+            f"That image is {e.pixels / 1e6:.1f} MP, more than this bot can decode ({e.capacity / 1e6:g} MP at"
+            " most). Resize it and upload it again. Nothing was queued."
+        ),
+    ),
     (QueueLimitExceeded, _limit),
     (UserBlocked, lambda e: "A moderator of this server has blocked you from using the bot here."),
     (NotAllowed, lambda e: f"You can't {e.action}: that needs {e.needs}."),
+    (NotJobOwner, _not_job_owner),
+    (LimitAboveOperator, _above_operator),
     (PresetNotAllowed, lambda e: f"The {e.preset} preset is off on this server; use {' or '.join(e.allowed)}."),
     (JobNotVisible, lambda e: f"There is no job #{e.job_id} that you can manage here."),
     (JobNotFound, lambda e: f"There is no job #{e.job_id}."),

@@ -15,7 +15,7 @@ from discord.ext import commands
 from jobqueue import Job, JobNotFound
 
 from bot._bot import Stylebot
-from bot._policy import Policy
+from bot._policy import Policy, check_stricter
 from bot.checks import is_bot_owner, is_guild_admin, require_bot_owner
 from bot.errors import JobNotVisible, NotAllowed
 from bot.exts.queue._render import limits_embed, stats_embed
@@ -27,6 +27,14 @@ logger = logging.getLogger(__name__)
 Interaction = discord.Interaction[Stylebot]
 _QUIET = discord.AllowedMentions.none()
 PRESETS = ("fast", "seed")
+# /queue limits option → the guild setting it changes (in the command's parameter order)
+_LIMIT_OPTIONS = {
+    "per_member": "max_queued_per_user",
+    "per_server": "max_queued_per_guild",
+    "cooldown": "cooldown_seconds",
+    "max_size": "max_size",
+    "max_steps": "max_steps",
+}
 
 
 @app_commands.guild_only()
@@ -100,10 +108,10 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
 
     @app_commands.command(name="limits", description="Show or change this server's limits")
     @app_commands.describe(
-        per_member="Queued+running jobs one member may have",
-        per_server="Queued+running jobs this server may have",
-        cooldown="Seconds between one member's requests",
-        max_size="Largest output short side in px",
+        per_member="Queued+running jobs one member may have (at most the bot's own limit)",
+        per_server="Queued+running jobs this server may have (at most the bot's own limit)",
+        cooldown="Seconds between one member's requests (at least the bot's own cooldown)",
+        max_size="Largest output short side in px (at most the bot's own limit)",
         max_steps="Cap on optimisation steps per job (only ever lowers a preset's own)",
         presets="Allowed presets, comma-separated (fast, seed)",
     )
@@ -118,14 +126,9 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
         presets: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        changes: dict[str, Any] = {
-            "max_queued_per_user": per_member,
-            "max_queued_per_guild": per_server,
-            "cooldown_seconds": cooldown,
-            "max_size": max_size,
-            "max_steps": max_steps,
-        }
-        changes = {key: value for key, value in changes.items() if value is not None}
+        given = dict(zip(_LIMIT_OPTIONS, (per_member, per_server, cooldown, max_size, max_steps), strict=True))
+        changes: dict[str, Any] = {_LIMIT_OPTIONS[k]: v for k, v in given.items() if v is not None}
+        check_stricter(self.bot.config, changes, {field: option for option, field in _LIMIT_OPTIONS.items()})
         if presets is not None:
             chosen = tuple(p for p in PRESETS if p in {x.strip().lower() for x in presets.split(",")})
             changes["allowed_presets"] = chosen or None

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 from engine.errors import ImageError
-from engine.images import ImageLimits, check_declared, decode_image, encode_image
+from engine.images import ImageLimits, check_declared, check_dimensions, decode_image, encode_image, read_size
 
+from bot._decode_budget import PixelBudget
 from bot.errors import AttachmentRejected
 
 __all__ = ["check_metadata", "download", "normalise"]
@@ -76,9 +77,13 @@ def _decode_to_png(data: bytes, limits: ImageLimits, working_side: int) -> bytes
     return png
 
 
-async def normalise(role: str, data: bytes, *, limits: ImageLimits, working_side: int) -> bytes:
-    """Decode untrusted bytes with the hardened decoder (in a thread) and re-encode them as a clean PNG."""
+async def normalise(role: str, data: bytes, *, limits: ImageLimits, working_side: int, budget: PixelBudget) -> bytes:
+    """Decode untrusted bytes with the hardened decoder (in a thread) and re-encode them as a clean PNG, holding the
+    image's width x height (from its header) of the bot's one decode budget meanwhile."""
     try:
-        return await asyncio.to_thread(_decode_to_png, data, limits, working_side)
+        width, height = read_size(data)  # the header only: no pixel is decoded before the budget allows it
+        check_dimensions(width, height, limits=limits)
+        async with budget.reserve(width * height):
+            return await asyncio.to_thread(_decode_to_png, data, limits, working_side)
     except ImageError as exc:
         raise AttachmentRejected(role, exc.message) from exc

@@ -87,5 +87,8 @@ class Stylize(commands.Cog):
             data = await download(
                 self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
             )
-            pngs.append(await normalise(role, data, limits=config.image_limits, working_side=working_side))
+            budget = self.bot.decode_budget
+            pngs.append(
+                await normalise(role, data, limits=config.image_limits, working_side=working_side, budget=budget)
+            )
         return [await self.bot.store.put_blob(png, "image/png") for png in pngs]
