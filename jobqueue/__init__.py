@@ -56,6 +56,8 @@ from jobqueue._types import (
 from jobqueue._worker import Worker, WorkerStats
 from jobqueue.errors import (
     BlobNotFound,
+    ConstraintViolation,
+    DatabaseError,
     DatabaseUnavailable,
     InvalidTransition,
     JobFailed,
@@ -109,6 +111,8 @@ __all__ = [
     "ChallengePhase",
     "ChallengeState",
     "ChallengeStore",
+    "ConstraintViolation",
+    "DatabaseError",
     "DatabaseUnavailable",
     "DeliveryTarget",
     "DueEvent",

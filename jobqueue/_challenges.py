@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from jobqueue import _challenge_rules as rules
 from jobqueue import _challenge_units as units
@@ -51,6 +50,7 @@ from jobqueue._challenge_units import SqlJobs
 from jobqueue._db import Database
 from jobqueue._policy import utcnow
 from jobqueue._types import DeliveryTarget, EnqueueLimits, Job, NewJob, TargetKind
+from jobqueue.errors import ConstraintViolation
 
 __all__ = ["ChallengeStore"]
 
@@ -95,9 +95,9 @@ class ChallengeStore:
             raise ValueError("deadlines must be in the future, submissions closing before voting")
         try:
             challenge: Challenge = await self._write(lambda c: units.create_challenge(c, new, now))
-        except IntegrityError as exc:  # a concurrent start won the race for this channel, or no such style blob
+        except ConstraintViolation as exc:  # a concurrent start won the race for this channel, or no such style blob
             await self._read(lambda c: units.refuse_if_open(c, new.channel_id))
-            raise ValueError(f"challenge rejected by the database: {exc.orig}") from exc
+            raise ValueError(f"challenge rejected by the database: {exc.reason}") from exc
         logger.info("challenge %s opened in channel %s", challenge.id, new.channel_id)
         return challenge
 

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
 
 from jobqueue._db import safe_url, sqlite_path  # noqa: E402
+from jobqueue._dberrors import translated_errors  # noqa: E402
 from jobqueue.errors import DatabaseUnavailable, SchemaMismatch  # noqa: E402
 
 __all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "upgrade_schema"]
@@ -69,16 +70,15 @@ def async_url(url: str) -> str:
 
 @contextlib.asynccontextmanager
 async def _connect(url: str) -> AsyncIterator[AsyncConnection]:
-    engine = create_async_engine(async_url(url), poolclass=pool.NullPool)
+    """A connection; driver errors from it (connecting, migrating, checking) become `jobqueue.errors`."""
+    engine = create_async_engine(async_url(url), poolclass=pool.NullPool, hide_parameters=True)
     try:
-        try:
+        with translated_errors(safe_url(url)):
             conn = await engine.connect()
-        except (exc.DBAPIError, OSError) as err:
-            raise DatabaseUnavailable(safe_url(url), str(getattr(err, "orig", None) or err)) from err
-        try:
-            yield conn
-        finally:
-            await conn.close()
+            try:
+                yield conn
+            finally:
+                await conn.close()
     finally:
         await engine.dispose()
 
