@@ -25,8 +25,10 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
+from foundation import private_dir, private_file
 from sqlalchemy import Connection, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -35,9 +37,9 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import await_only as await_  # (SQLAlchemy 2.0 and 2.1)
 
 from jobqueue._dberrors import is_busy, translated_errors
-from jobqueue.errors import JobQueueError
+from jobqueue.errors import DatabaseUnavailable, JobQueueError
 
-__all__ = ["Database", "Tx", "create_database", "safe_url"]
+__all__ = ["Database", "Tx", "create_database", "private_sqlite_files", "safe_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,20 @@ BUSY_TIMEOUT_S = 30.0  # a unit waits this long for another process's write lock
 
 def safe_url(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def private_sqlite_files(path: str) -> None:
+    """The database's directory (0700 when we create it), the file itself, its WAL and shared-memory files (0600).
+
+    Whatever the umask. SQLite gives `-wal` and `-shm` its database file's mode when it creates them, so an
+    owner-only file keeps them owner-only; existing ones open to others (an older version, a restored backup) are
+    tightened to 0600 with a warning; an existing directory open to others only gets a warning (`foundation.files`).
+    """
+    db = Path(path)
+    private_dir(db.parent)
+    private_file(db)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(db.with_name(db.name + suffix), create=False)
 
 
 class Tx:
@@ -139,6 +155,10 @@ class SqliteDatabase(Database):
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="jobqueue-sqlite")
         self._begin = "BEGIN IMMEDIATE"
         self._compiled: dict[int, _Compiled] = {}
+        try:
+            private_sqlite_files(path)
+        except OSError as err:
+            raise DatabaseUnavailable(safe_url(self.url), str(err)) from err
         self.engine = create_engine(
             self.url,
             poolclass=StaticPool,

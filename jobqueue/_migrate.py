@@ -31,7 +31,7 @@ from sqlalchemy import Connection, exc, pool, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
 
-from jobqueue._db import safe_url, sqlite_path  # noqa: E402
+from jobqueue._db import private_sqlite_files, safe_url, sqlite_path  # noqa: E402
 from jobqueue._dberrors import translated_errors  # noqa: E402
 from jobqueue.errors import DatabaseUnavailable, SchemaMismatch  # noqa: E402
 
@@ -113,7 +113,7 @@ def _upgrade_sync(conn: Connection) -> None:
 
 @contextlib.asynccontextmanager
 async def _file_lock(path: str) -> AsyncIterator[None]:
-    fd = os.open(f"{path}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(f"{path}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
         yield
@@ -127,7 +127,7 @@ async def upgrade_schema(url: str) -> None:
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(parsed)
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_files(path)  # before SQLite creates the file with the umask's mode
         except OSError as err:
             raise DatabaseUnavailable(safe_url(url), str(err)) from err
         async with _file_lock(path), _connect(url) as conn:
