@@ -91,6 +91,8 @@ class Tx:
         try:
             return [tuple(r) for r in await_(driver.fetch(entry.sql, *args))]
         except Exception as err:  # asyncpg errors: give them SQLAlchemy's types, as every other statement has
+            if driver.is_closed():  # terminated or reset: SQLAlchemy did not see it, so tell the pool to drop it
+                self.conn.invalidate(err)
             if type(err).__module__.startswith("asyncpg"):
                 raise _translate_asyncpg(err, entry.sql) from err
             raise
@@ -284,7 +286,7 @@ class PostgresDatabase(Database):
 
                     self._pool = await asyncpg.create_pool(
                         self._dsn,
-                        min_size=1,
+                        min_size=0,  # no floor to restore: asyncpg would log each failed try in an outage
                         max_size=10,
                         timeout=15,
                         reset=_keep_session,
