@@ -13,6 +13,7 @@ import traceback
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ from jobqueue import (
     TargetKind,
     open_store,
 )
-from jobqueue._db import SqliteDatabase
+from jobqueue._db import SqliteDatabase, create_database
 from tests.pg import fresh_database
 
 TOKEN = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(64)  # SQLAlchemy's repr shortens it: look for any piece
@@ -118,3 +119,23 @@ async def test_sqlite_locked_past_its_busy_budget_is_a_retryable_unavailable_dat
     finally:
         other.close()
         await store.close()
+
+
+@pytest.mark.postgres
+async def test_too_many_connections_is_a_retryable_unavailable_database(postgres_server: Any) -> None:
+    import asyncpg
+
+    url = await fresh_database(postgres_server, f"t_{uuid.uuid4().hex[:12]}")
+    await (await open_store(url)).close()
+    role = f"r_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(host=postgres_server.host, port=postgres_server.port, user="postgres")
+    try:
+        await admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")  # SQLSTATE 53300 for every connect
+        limited = SqlJobStore(create_database(url.replace("postgres@", f"{role}@")))
+        for call in (limited.stats(), limited.put_blob(b"content")):  # SQLAlchemy's pool, then the raw asyncpg one
+            with pytest.raises(DatabaseUnavailable, match="53300"):
+                await call
+        await limited.close()
+    finally:
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
