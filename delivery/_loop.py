@@ -8,7 +8,8 @@ Then progress: running jobs with a status message get an edit when their progres
 `progress_interval` seconds each; queued jobs get their position and ETA refreshed (every `queue_interval` seconds,
 only when it changed, e.g. when an engine came back). Failures back off per job (429s by their `retry_after`);
 nothing is dropped except a result whose target no longer exists, or that stayed refused (permissions) for
-`give_up_after` seconds.
+`give_up_after` seconds. While the job store is unavailable (a database restart, SQLite's disk full) passes back off
+exponentially with jitter up to `retry_cap` seconds, and the outage is logged once when it starts and once it ends.
 
 The bot enqueues first and records the status message id after posting it (`store.set_status_message`). A job that
 finishes in between would otherwise get a new channel message while its status message kept saying "queued", so an
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from foundation import Outage
 from jobqueue import BlobNotFound, Job, JobQueueError, JobState, Position, TargetKind
 
 from delivery._files import DEFAULT_ATTACHMENT_LIMIT, attachment_limit, fit_attachment
@@ -99,9 +101,10 @@ class DeliveryLoop:
         self._shown: dict[int, _Shown] = {}
         self._queue_interval, self._next_queue_check = queue_interval, 0.0
         self._queue_shown: dict[int, tuple[object, ...]] = {}
+        self._outage = Outage("delivery: the job store", logger, base=poll_interval, cap=retry_cap)
 
     async def run(self, *, drain_seconds: float = 10.0) -> None:
-        """Deliver until cancelled (store outages are logged and retried).
+        """Deliver until cancelled (store outages are logged once and retried with backoff).
 
         On cancellation (the engine stopping) it spends up to `drain_seconds` posting what is already finished, so a
         `--burst` engine does not exit with undelivered results; what is left is delivered by the next engine.
@@ -109,13 +112,16 @@ class DeliveryLoop:
         logger.info("delivery loop started (poll every %.1f s)", self._poll)
         try:
             while True:
+                wait = self._poll
                 try:
                     await self.run_once()
                 except JobQueueError as exc:
-                    logger.warning("delivery: job store unavailable, retrying: %s", exc)
+                    wait = self._outage.failed(exc)
                 except Exception:  # a bug in one pass must not take the engine down with it; the next pass retries
                     logger.exception("delivery: unexpected error in a delivery pass")
-                await asyncio.sleep(self._poll)
+                else:
+                    self._outage.recovered()
+                await asyncio.sleep(wait)
         except asyncio.CancelledError:
             await self._drain(drain_seconds)
             raise

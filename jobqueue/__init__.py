@@ -63,6 +63,8 @@ from jobqueue.challenges import (
 )
 from jobqueue.errors import (
     BlobNotFound,
+    ConstraintViolation,
+    DatabaseError,
     DatabaseUnavailable,
     InvalidTransition,
     JobFailed,
@@ -121,6 +123,8 @@ __all__ = [
     "ChallengePhase",
     "ChallengeState",
     "ChallengeStore",
+    "ConstraintViolation",
+    "DatabaseError",
     "DatabaseUnavailable",
     "DeliveryTarget",
     "DueEvent",

@@ -10,7 +10,9 @@
   on a pooled connection inside one transaction (READ COMMITTED; claims use `FOR UPDATE SKIP LOCKED`).
 
 Hot statements (`Tx.fast`) are SQLAlchemy Core constructs compiled once per dialect; on SQLite they execute on the
-raw DB-API cursor, skipping SQLAlchemy's per-call execution machinery. Driver errors become `jobqueue.errors` here.
+raw DB-API cursor, skipping SQLAlchemy's per-call execution machinery. Driver errors become `jobqueue.errors` here
+(`jobqueue._dberrors`): `DatabaseUnavailable` (retryable) or `DatabaseError` (permanent), never with bound
+parameters (every engine has `hide_parameters=True`; the raw asyncpg path builds its errors without them).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
+from foundation import private_dir, private_file
 from sqlalchemy import Connection, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -32,19 +36,33 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import await_only as await_  # (SQLAlchemy 2.0 and 2.1)
 
+from jobqueue._dberrors import is_busy, translated_errors
 from jobqueue.errors import DatabaseUnavailable, JobQueueError
 
-__all__ = ["Database", "Tx", "create_database", "safe_url"]
+__all__ = ["Database", "Tx", "create_database", "private_sqlite_files", "safe_url"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BUSY_TIMEOUT_S = 30.0  # a unit waits this long for another process's write lock
-_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
 def safe_url(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def private_sqlite_files(path: str) -> None:
+    """The database's directory (0700 when we create it), the file itself, its WAL and shared-memory files (0600).
+
+    Whatever the umask. SQLite gives `-wal` and `-shm` its database file's mode when it creates them, so an
+    owner-only file keeps them owner-only; existing ones open to others (an older version, a restored backup) are
+    tightened to 0600 with a warning; an existing directory open to others only gets a warning (`foundation.files`).
+    """
+    db = Path(path)
+    private_dir(db.parent)
+    private_file(db)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(db.with_name(db.name + suffix), create=False)
 
 
 class Tx:
@@ -73,8 +91,10 @@ class Tx:
         try:
             return [tuple(r) for r in await_(driver.fetch(entry.sql, *args))]
         except Exception as err:  # asyncpg errors: give them SQLAlchemy's types, as every other statement has
+            if driver.is_closed():  # terminated or reset: SQLAlchemy did not see it, so tell the pool to drop it
+                self.conn.invalidate(err)
             if type(err).__module__.startswith("asyncpg"):
-                raise _translate_asyncpg(err, entry.sql, args) from err
+                raise _translate_asyncpg(err, entry.sql) from err
             raise
 
 
@@ -125,35 +145,32 @@ class Database:
         raise NotImplementedError
 
 
-def _is_busy(err: BaseException) -> bool:
-    orig = getattr(err, "orig", err)
-    return isinstance(orig, sqlite3.OperationalError) and (
-        getattr(orig, "sqlite_errorcode", None) in _BUSY_CODES or "locked" in str(orig)
-    )
-
-
 class SqliteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, path: str, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str, synchronous: str = "NORMAL", *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.url = f"sqlite:///{path}"
+        self.busy_timeout = busy_timeout  # past it, a unit waiting for another process's lock is DatabaseUnavailable
         self._path = path
         self._synchronous = synchronous
         self._lock = asyncio.Lock()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="jobqueue-sqlite")
         self._begin = "BEGIN IMMEDIATE"
         self._compiled: dict[int, _Compiled] = {}
+        try:
+            private_sqlite_files(path)
+        except OSError as err:
+            raise DatabaseUnavailable(safe_url(self.url), str(err)) from err
         self.engine = create_engine(
             self.url,
             poolclass=StaticPool,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "isolation_level": None, "timeout": 0},
         )
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", self._on_begin)
-        try:
+        with translated_errors(safe_url(self.url)):
             self._conn = self.engine.connect()
-        except exc.DBAPIError as err:
-            raise DatabaseUnavailable(safe_url(self.url), str(err.orig)) from err
         self._raw: sqlite3.Connection = self._conn.connection.driver_connection  # type: ignore[assignment]
 
     def _on_connect(self, dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -200,24 +217,24 @@ class SqliteDatabase(Database):
     def _run_patiently(self, fn: Callable[[Tx], T], begin: str) -> T:
         """In the store's thread: retry a unit that met SQLITE_BUSY, sleeping 20 µs, 40 µs, … 5 ms between tries
         (SQLite's own busy handler sleeps whole milliseconds, which halves throughput under contention)."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        deadline = time.monotonic() + self.busy_timeout
         delay = 20e-6
         while True:
             try:
                 return self._run(fn, begin)
             except (exc.OperationalError, sqlite3.OperationalError) as err:
-                if not _is_busy(err) or time.monotonic() > deadline:
+                if not is_busy(err) or time.monotonic() > deadline:
                     raise
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.005)
 
     async def _unit(self, fn: Callable[[Tx], T], begin: str) -> T:
         async with self._lock:
-            try:
+            with translated_errors(safe_url(self.url)):
                 try:
                     return self._run(fn, begin)
                 except (exc.OperationalError, sqlite3.OperationalError) as err:
-                    if not _is_busy(err):
+                    if not is_busy(err):
                         raise
                 fut = asyncio.get_running_loop().run_in_executor(self._thread, self._run_patiently, fn, begin)
                 try:
@@ -226,8 +243,6 @@ class SqliteDatabase(Database):
                     # the unit goes on in the thread on our connection: keep the lock until it has finished
                     await asyncio.wait({fut})
                     raise
-            except (exc.OperationalError, sqlite3.OperationalError) as err:
-                raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
 
     async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
         return await self._unit(fn, "BEGIN IMMEDIATE")
@@ -248,7 +263,12 @@ class PostgresDatabase(Database):
     def __init__(self, url: URL) -> None:
         self.url = url.render_as_string(hide_password=False)
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=5, max_overflow=10, pool_pre_ping=False, connect_args={"timeout": 15}
+            url,
+            pool_size=5,
+            max_overflow=10,
+            pool_pre_ping=False,
+            hide_parameters=True,
+            connect_args={"timeout": 15},
         )
         # Units that are one statement (or several that need no common snapshot, like an idempotent blob insert
         # followed by a guarded update) run in autocommit: one round trip each instead of BEGIN … COMMIT around it.
@@ -266,7 +286,7 @@ class PostgresDatabase(Database):
 
                     self._pool = await asyncpg.create_pool(
                         self._dsn,
-                        min_size=1,
+                        min_size=0,  # no floor to restore: asyncpg would log each failed try in an outage
                         max_size=10,
                         timeout=15,
                         reset=_keep_session,
@@ -281,33 +301,23 @@ class PostgresDatabase(Database):
         """Hot statements straight on asyncpg (compiled once by SQLAlchemy's asyncpg dialect): SQLAlchemy's
         checkout, greenlet and cursor layers cost several times the round trip itself."""
         out: list[list[tuple[Any, ...]]] = []
-        try:
+        with translated_errors(safe_url(self.url)):
             pool = await self._fast_pool()
             async with pool.acquire() as conn:
                 for stmt, params in steps:
                     entry = self._compiled.get(id(stmt))
                     if entry is None:
                         entry = self._compiled[id(stmt)] = _Compiled(stmt, self.engine.dialect)
-                    args = entry.args(params)
-                    try:
-                        out.append([tuple(r) for r in await conn.fetch(entry.sql, *args)])
-                    except Exception as err:
-                        if type(err).__module__.startswith("asyncpg"):
-                            raise _translate_asyncpg(err, entry.sql, args) from err
-                        raise
-        except (exc.InterfaceError, exc.OperationalError, OSError) as err:
-            raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
+                    out.append([tuple(r) for r in await conn.fetch(entry.sql, *entry.args(params))])
         return out
 
     async def _unit(self, fn: Callable[[Tx], T], engine: AsyncEngine, atomic: bool) -> T:
-        try:
+        with translated_errors(safe_url(self.url)):
             async with engine.connect() as conn:
                 if not atomic:
                     return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn, self._compiled)))
                 async with conn.begin():
                     return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn, self._compiled)))
-        except (exc.InterfaceError, exc.OperationalError, OSError) as err:
-            raise DatabaseUnavailable(safe_url(self.url), str(getattr(err, "orig", None) or err)) from err
 
     async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
         return await self._unit(fn, self.engine if atomic else self.autocommit, atomic)
@@ -326,14 +336,17 @@ async def _keep_session(_conn: Any) -> None:
     session state behind (autocommit statements only), so there is nothing to reset."""
 
 
-def _translate_asyncpg(err: Exception, sql: str, args: tuple[Any, ...]) -> exc.DBAPIError:
+def _translate_asyncpg(err: Exception, sql: str) -> exc.DBAPIError:
+    """SQLAlchemy's type for an asyncpg error met inside a unit (code there may catch `exc.IntegrityError`); built
+    without the bound parameters (interaction tokens live in them) — `translated_errors` maps it at the edge."""
     import asyncpg
 
+    kind: type[exc.DBAPIError] = exc.DBAPIError
     if isinstance(err, asyncpg.IntegrityConstraintViolationError):
-        return exc.IntegrityError(sql, args, err)
-    if isinstance(err, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)):
-        return exc.OperationalError(sql, args, err)
-    return exc.DBAPIError(sql, args, err)
+        kind = exc.IntegrityError
+    elif isinstance(err, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)):
+        kind = exc.OperationalError
+    return kind(sql, None, err, hide_parameters=True)
 
 
 def sqlite_path(url: URL) -> str:

@@ -3,6 +3,9 @@
 Every `interval` seconds (≤ 1 s by default, so a cancel reaches the job within about a second) it calls
 `store.heartbeat` for each running job, which extends the lease, stores the newest progress (and preview) and
 returns the cancel flag. It also aborts jobs that ran past their time limit or outlived a shutdown's grace period.
+While the database is unavailable it backs off (the worker's `Outage`: logged once per outage), at most to a quarter
+of the lease so that it renews the leases soon after the database is back; `stale` tells the worker meanwhile not to
+reap expired leases, which might be this keeper's own.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import logging
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from foundation import Outage
 
 from jobqueue._context import AbortReason, JobContext
 from jobqueue._types import JobProgress
@@ -36,8 +41,12 @@ class LeaseKeeper:
         lease_seconds: float,
         interval: float,
         stop_deadline: float | None = None,
+        outage: Outage | None = None,
     ) -> None:
         self._store = store
+        self._outage = outage or Outage("the job store (lease keeper)", logger, base=interval, cap=lease_seconds / 4)
+        self._retry_in: float | None = None  # set by a failed heartbeat: back off instead of `interval`
+        self.stale = False  # a heartbeat failed and no round has renewed every lease since
         self._contexts = list(contexts)
         self._lease_seconds = lease_seconds
         self._interval = interval
@@ -63,11 +72,16 @@ class LeaseKeeper:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            wait = self._interval
+            if self._retry_in is not None:
+                wait = max(self._interval, min(self._retry_in, self._lease_seconds / 4))
+            await asyncio.sleep(wait)
             self._check_clocks()
+            self._retry_in = None
             for ctx in self._contexts:
                 if ctx.abort_reason is not AbortReason.LEASE_LOST:
                     await self.beat(ctx)
+            self.stale = self._retry_in is not None
 
     def _check_clocks(self) -> None:
         now = time.monotonic()
@@ -103,9 +117,11 @@ class LeaseKeeper:
             ctx.abort(AbortReason.LEASE_LOST)
             self.changed.set()
             return
-        except JobQueueError as exc:  # the database hiccuped: the lease has slack, try again next beat
-            logger.warning("job %s: heartbeat failed: %s", ctx.job.id, exc, extra={"job_id": ctx.job.id})
+        except JobQueueError as exc:  # the database hiccuped: the lease has slack, try again after a backoff
+            self._retry_in = self._outage.failed(exc)
+            self.stale = True
             return
+        self._outage.recovered()
         if progress is not None:
             ctx.progress = progress
         if cancel:

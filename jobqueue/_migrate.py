@@ -31,7 +31,8 @@ from sqlalchemy import Connection, MetaData, exc, pool, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
 
-from jobqueue._db import safe_url, sqlite_path  # noqa: E402
+from jobqueue._db import private_sqlite_files, safe_url, sqlite_path  # noqa: E402
+from jobqueue._dberrors import translated_errors  # noqa: E402
 from jobqueue.errors import DatabaseUnavailable, SchemaMismatch  # noqa: E402
 
 __all__ = ["async_url", "check_schema", "expected_revision", "migrations_dir", "target_metadata", "upgrade_schema"]
@@ -80,16 +81,15 @@ def async_url(url: str) -> str:
 
 @contextlib.asynccontextmanager
 async def _connect(url: str) -> AsyncIterator[AsyncConnection]:
-    engine = create_async_engine(async_url(url), poolclass=pool.NullPool)
+    """A connection; driver errors from it (connecting, migrating, checking) become `jobqueue.errors`."""
+    engine = create_async_engine(async_url(url), poolclass=pool.NullPool, hide_parameters=True)
     try:
-        try:
+        with translated_errors(safe_url(url)):
             conn = await engine.connect()
-        except (exc.DBAPIError, OSError) as err:
-            raise DatabaseUnavailable(safe_url(url), str(getattr(err, "orig", None) or err)) from err
-        try:
-            yield conn
-        finally:
-            await conn.close()
+            try:
+                yield conn
+            finally:
+                await conn.close()
     finally:
         await engine.dispose()
 
@@ -124,7 +124,7 @@ def _upgrade_sync(conn: Connection) -> None:
 
 @contextlib.asynccontextmanager
 async def _file_lock(path: str) -> AsyncIterator[None]:
-    fd = os.open(f"{path}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(f"{path}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
         yield
@@ -138,7 +138,7 @@ async def upgrade_schema(url: str) -> None:
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(parsed)
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_files(path)  # before SQLite creates the file with the umask's mode
         except OSError as err:
             raise DatabaseUnavailable(safe_url(url), str(err)) from err
         async with _file_lock(path), _connect(url) as conn:

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 from jobqueue._context import AbortReason, HandlerResult, JobContext
 from jobqueue._types import JobState
-from jobqueue.errors import InvalidTransition, JobFailed, JobQueueError, LeaseLost, PermanentError
+from jobqueue.errors import (
+    DatabaseUnavailable,
+    InvalidTransition,
+    JobFailed,
+    JobQueueError,
+    LeaseLost,
+    PermanentError,
+)
 
 if TYPE_CHECKING:
     from jobqueue import JobStore
@@ -30,7 +37,8 @@ async def finish_job(store: JobStore, ctx: JobContext, outcome: HandlerResult | 
     """Write the job's final state; returns the outcome's name (a `WorkerStats` field) or None if already done.
 
     A worker that lost its lease writes nothing (the store refuses with LeaseLost anyway); a cancel wins over a
-    result; a result that arrived wins over a shutdown or time-limit abort.
+    result; a result that arrived wins over a shutdown or time-limit abort. `DatabaseUnavailable` is raised (nothing
+    written, the job not marked finished) for the caller to retry; other store errors are logged.
     """
     if ctx.finished:
         return None
@@ -68,6 +76,9 @@ async def finish_job(store: JobStore, ctx: JobContext, outcome: HandlerResult | 
     except InvalidTransition as exc:
         logger.warning("job %s: final write refused: %s", job.id, exc, extra=extra)
         return "lost"
+    except DatabaseUnavailable:
+        ctx.finished = False  # a passing outage: nothing was written, the worker tries again once it is back
+        raise
     except JobQueueError as exc:
         logger.error(
             "job %s: final write failed (its lease will expire and it runs again): %s", job.id, exc, extra=extra

@@ -11,6 +11,12 @@ nothing); `PermanentError` fails it; `RetryableError` and any unexpected excepti
 requeues with backoff or marks it dead once attempts are spent); a cancel marks it cancelled; the time limit fails it;
 shutdown releases it without burning an attempt. Final writes are shielded from cancellation; CancelledError is always
 re-raised. In the background the worker registers itself, heartbeats its worker row and reaps expired leases.
+
+Database outages (`DatabaseUnavailable`: a server restarting or refusing connections, SQLite locked or its disk full)
+never end the worker: claims back off exponentially with jitter (up to `max_backoff` seconds), the outage is logged
+once when it starts and once when it ends, and a final write is retried until the database is back (or the shutdown
+grace has run out), so a job that ran is neither lost nor run again. While a lease may have lapsed during an outage
+(the lease keeper is `stale`, a final write is pending) this worker does not reap, lest it reap its own jobs.
 """
 
 from __future__ import annotations
@@ -26,13 +32,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from foundation import log_context
+from foundation import Outage, log_context
 
 from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
 from jobqueue._lease import LeaseKeeper
 from jobqueue._outcome import finish_job
 from jobqueue._types import Job, JobState
-from jobqueue.errors import JobQueueError
+from jobqueue.errors import DatabaseUnavailable, JobQueueError
 
 if TYPE_CHECKING:
     from jobqueue import JobStore
@@ -80,6 +86,7 @@ class Worker:
         abort_grace: float = 2.0,
         device: str | None = None,
         on_finished: Callable[[Job, str, float], None] | None = None,
+        max_backoff: float = 30.0,
     ) -> None:
         if handler is None and batch_handler is None:
             raise ValueError("Worker needs a handler or a batch_handler")
@@ -102,6 +109,9 @@ class Worker:
         self._stop_deadline: float | None = None
         self._keeper: LeaseKeeper | None = None
         self._current: list[int] = []
+        self._outage = Outage(f"worker {self.worker_id}: the job store", logger, base=poll_interval, cap=max_backoff)
+        self._retry_in = 0.0  # after a failed claim: how long to back off
+        self._finishing_late = False  # a final write waits for the database to come back
 
     # -- control --------------------------------------------------------------------------------------------------
     def stop(self, *, now: bool = False) -> None:
@@ -158,12 +168,13 @@ class Worker:
             if jobs:
                 await self._process(jobs)
                 continue
-            if self.burst and await self._idle_everywhere():
+            if jobs is not None and self.burst and await self._idle_everywhere():
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.poll_interval)
+                await asyncio.wait_for(self._stop.wait(), self.poll_interval if jobs is not None else self._retry_in)
 
-    async def _claim(self) -> list[Job]:
+    async def _claim(self) -> list[Job] | None:
+        """The next claim (empty when nothing is ready), or None when the store failed (back off `_retry_in`)."""
         try:
             jobs = list(await self.store.claim(self.worker_id, lease_seconds=self.lease_seconds, limit=1))
             if jobs and self.batch_size > 1 and jobs[0].batch_key is not None:
@@ -175,8 +186,9 @@ class Worker:
                 )
                 jobs.extend(more)
         except JobQueueError as exc:
-            logger.warning("worker %s: claim failed: %s", self.worker_id, exc)
-            return []
+            self._retry_in = self._outage.failed(exc)
+            return None
+        self._outage.recovered()
         self.stats.claimed += len(jobs)
         return jobs
 
@@ -186,7 +198,7 @@ class Worker:
             await self.store.reap_expired()
             counts = (await self.store.stats()).counts
         except JobQueueError as exc:
-            logger.warning("worker %s: queue stats failed: %s", self.worker_id, exc)
+            self._outage.failed(exc)
             return False
         return counts.get(JobState.QUEUED, 0) + counts.get(JobState.RUNNING, 0) == 0
 
@@ -197,17 +209,21 @@ class Worker:
             await asyncio.sleep(interval)
             current = self._current[0] if self._current else None
             await self._guarded(self.store.worker_heartbeat(self.worker_id, current_job_id=current))
+            if self._finishing_late or (self._keeper is not None and self._keeper.stale) or self._outage.down:
+                continue  # our own leases may have lapsed in an outage: renew them before anybody reaps
             reaped = await self._guarded(self.store.reap_expired())
             if reaped:
                 logger.info("reaped %d expired lease(s)", reaped)
 
     async def _guarded(self, aw: Awaitable[T]) -> T | None:
-        """Run a bookkeeping store call; a database error is logged, not fatal (the next round tries again)."""
+        """Run a bookkeeping store call; a database error is logged once per outage, not fatal (tried next round)."""
         try:
-            return await aw
+            result = await aw
         except JobQueueError as exc:
-            logger.warning("worker %s: %s", self.worker_id, exc)
+            self._outage.failed(exc)
             return None
+        self._outage.recovered()
+        return result
 
     # -- one claim --------------------------------------------------------------------------------------------------
     async def _process(self, jobs: list[Job]) -> None:
@@ -226,6 +242,7 @@ class Worker:
             lease_seconds=self.lease_seconds,
             interval=self.heartbeat_interval,
             stop_deadline=self._stop_deadline,
+            outage=self._outage,
         )
         self._keeper, self._current = keeper, [job.id for job in jobs]
         ids = ",".join(str(job.id) for job in jobs)
@@ -247,10 +264,32 @@ class Worker:
 
     async def _finish(self, contexts: Sequence[JobContext], outcomes: Sequence[HandlerResult | BaseException]) -> None:
         for ctx, outcome in zip(contexts, outcomes, strict=True):
-            with log_context(job_id=ctx.job.id):
-                name = await finish_job(self.store, ctx, outcome)
+            name = await self._finish_one(ctx, outcome)
             if name:
                 self._count(ctx, name)
+
+    async def _finish_one(self, ctx: JobContext, outcome: HandlerResult | BaseException) -> str | None:
+        """The job's final write, retried while the database is unavailable (until the shutdown grace runs out)."""
+        with log_context(job_id=ctx.job.id):
+            try:
+                while True:
+                    try:
+                        name = await finish_job(self.store, ctx, outcome)
+                    except DatabaseUnavailable as exc:
+                        now = time.monotonic()
+                        if self._stop_deadline is not None and now >= self._stop_deadline:
+                            logger.error("job %s: final write failed at shutdown; it runs again: %s", ctx.job.id, exc)
+                            return "lost"
+                        self._finishing_late = True
+                        delay = self._outage.failed(exc)
+                        await asyncio.sleep(
+                            delay if self._stop_deadline is None else min(delay, self._stop_deadline - now)
+                        )
+                        continue
+                    self._outage.recovered()
+                    return name
+            finally:
+                self._finishing_late = False
 
     def _count(self, ctx: JobContext, outcome: str) -> None:
         self.stats.count(outcome)
@@ -283,8 +322,7 @@ class Worker:
         """In a batch, a job cancelled while the others go on is marked cancelled at once (its result is dropped)."""
         for ctx in contexts:
             if ctx.abort_reason is AbortReason.CANCELLED and not ctx.finished:
-                with log_context(job_id=ctx.job.id):
-                    outcome = await shielded(finish_job(self.store, ctx, asyncio.CancelledError()))
+                outcome = await shielded(self._finish_one(ctx, asyncio.CancelledError()))
                 if outcome:
                     self._count(ctx, outcome)
 

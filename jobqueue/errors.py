@@ -7,11 +7,17 @@ foundation.StylebotError
     ├── QueueLimitExceeded(scope, limit, current)
     ├── InvalidTransition(job_id, state, action)
     ├── LeaseLost(job_id, worker)
-    ├── DatabaseUnavailable(url)
+    ├── DatabaseError(url, reason)      the database refused a statement: retrying the same one will not help
+    │   └── ConstraintViolation         a unique, foreign-key, check or not-null constraint
     ├── SchemaMismatch(expected, found)
     └── JobFailed            raised by job handlers, read by the worker
         ├── RetryableError   try again (backoff, up to max attempts)
+        │   └── DatabaseUnavailable(url, reason)   unreachable, refusing connections, locked or disk full
         └── PermanentError   fail now
+
+`jobqueue._db` translates every driver error into `DatabaseUnavailable` (a passing condition: the worker, the lease
+keeper and the delivery loop back off and carry on) or `DatabaseError` (permanent). Neither message ever holds the
+statement's bound parameters (interaction tokens live in them); the chained driver error hides them too.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from foundation import StylebotError
 
 __all__ = [
     "BlobNotFound",
+    "ConstraintViolation",
+    "DatabaseError",
     "DatabaseUnavailable",
     "InvalidTransition",
     "JobFailed",
@@ -82,14 +90,18 @@ class LeaseLost(JobQueueError):
         super().__init__(f"job {job_id}: lease lost by worker {worker} (expired, reaped or cancelled)")
 
 
-class DatabaseUnavailable(JobQueueError):
-    """The database cannot be reached."""
+class DatabaseError(JobQueueError):
+    """The database refused a statement."""
 
     def __init__(self, url: str, reason: str | None = None) -> None:
         self.url = url
         self.reason = reason
         tail = f": {reason}" if reason else ""
-        super().__init__(f"database {url} is unavailable{tail}")
+        super().__init__(f"database {url} refused a statement{tail}")
+
+
+class ConstraintViolation(DatabaseError):
+    """A statement broke a constraint of the schema (unique, foreign key, check, not null)."""
 
 
 class SchemaMismatch(JobQueueError):
@@ -119,6 +131,21 @@ class JobFailed(JobQueueError):
 
 class RetryableError(JobFailed):
     """The job failed for a passing reason (e.g. the device was busy); it will be tried again."""
+
+
+class DatabaseUnavailable(RetryableError):
+    """The database cannot be reached, refuses connections, stays locked or has no disk space left: try again later.
+
+    A `RetryableError`, so a job handler that meets it gets another attempt; `disk_full` tells an operator's alert
+    apart from a server that is merely restarting.
+    """
+
+    def __init__(self, url: str, reason: str | None = None, *, disk_full: bool = False) -> None:
+        self.url = url
+        self.reason = reason
+        self.disk_full = disk_full
+        tail = f": {reason}" if reason else ""
+        super().__init__(f"database {url} is unavailable{tail}")
 
 
 class PermanentError(JobFailed):

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from jobqueue._db import Database
 from jobqueue._sql_store import SqlJobStore
@@ -50,6 +49,7 @@ from jobqueue.challenges._types import (
     VoteResult,
 )
 from jobqueue.challenges.errors import EntryNotFound
+from jobqueue.errors import ConstraintViolation
 
 __all__ = ["SqlChallengeStore"]
 
@@ -83,9 +83,9 @@ class SqlChallengeStore:
         rules.check_new_challenge(new, now)
         try:
             challenge: Challenge = await self._write(lambda c: units.create_challenge(c, new, now))
-        except IntegrityError as exc:  # a concurrent start won the race for this channel, or no such style blob
+        except ConstraintViolation as exc:  # a concurrent start won the race for this channel, or no such style blob
             await self._read(lambda c: units.refuse_if_open(c, new.channel_id))
-            raise ValueError(f"challenge rejected by the database: {exc.orig}") from exc
+            raise ValueError(f"challenge rejected by the database: {exc.reason}") from exc
         logger.info("challenge %s opened in channel %s", challenge.id, new.channel_id)
         return challenge
 

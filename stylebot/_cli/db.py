@@ -2,7 +2,8 @@
 
 `upgrade` applies the Alembic migrations in `migrations/` under the same cross-process lock that `stylebot bot` and
 `stylebot engine` take at start-up. `backup` copies a live SQLite database with SQLite's online backup API (safe
-while the bot and engines run); for PostgreSQL it points at `pg_dump`. `prune` deletes stored images and results
+while the bot and engines run) into an owner-only (0600) file whatever the umask, since it holds interaction tokens
+and members' images; for PostgreSQL it points at `pg_dump`. `prune` deletes stored images and results
 older than `--older-than` days (default STYLEBOT_RETENTION_DAYS), as every engine does hourly (stylebot.retention).
 """
 
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from foundation import private_file
 from stylebot._cli._args import bounded_float
 from stylebot.errors import UsageError
 from stylebot.settings import Settings
@@ -92,6 +94,7 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     if target.resolve() == source.resolve():
         raise UsageError("the backup file must not be the database itself")
     try:
+        private_file(target)  # before SQLite creates it with the umask's mode (an existing one is tightened)
         src = sqlite3.connect(source, timeout=30)
         try:
             dst = sqlite3.connect(target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from delivery.testing import RecordingPoster
 from jobqueue import DatabaseUnavailable, DeliveryTarget, JobProgress, TargetKind
 from jobqueue.testing import InMemoryJobStore
 from tests.delivery.helpers import CHANNEL_ID, fail, interaction_target, png, run_job, submit, succeed
+from tests.jobqueue.helpers import OutageStore
 
 
 class Clock:
@@ -264,3 +266,28 @@ async def test_without_a_status_message_the_result_falls_back_to_the_channel_aft
     channel_job = await succeed(store, await submit(store, DeliveryTarget(kind=TargetKind.CHANNEL, channel_id=1)))
     assert await _loop(store, poster, wall_clock=lambda: now).run_once() == 1  # only the channel job went out
     assert poster.for_job(channel_job.id) and not poster.for_job(other.id)
+
+
+async def test_run_backs_off_through_a_store_outage_logged_once_then_delivers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    store, poster = OutageStore(), RecordingPoster()
+    job = await succeed(store, await submit(store))
+    store.down = True
+    loop = DeliveryLoop(store, poster, poll_interval=0.01, retry_cap=0.1)
+    task = asyncio.create_task(loop.run(drain_seconds=0))
+    await asyncio.sleep(0.5)
+    refused = store.refused
+    assert 3 <= refused < 25, "passes back off instead of polling every 10 ms"
+    store.down = False
+    for _ in range(200):
+        if (await store.get(job.id)).delivered_at is not None:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await store.get(job.id)).delivered_at is not None and len(poster.for_job(job.id)) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum("is unavailable" in m for m in warnings) == 1 and sum("is back after" in m for m in warnings) == 1

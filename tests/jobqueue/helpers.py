@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobqueue import JobStore, NewJob, StoreOptions
+from jobqueue import DatabaseUnavailable, JobStore, NewJob, StoreOptions
+from jobqueue.testing import InMemoryJobStore
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"content"
 
@@ -42,3 +44,22 @@ async def submit(
         **kw,
     )
     return await store.enqueue(new, limits=limits)
+
+
+class OutageStore(InMemoryJobStore):
+    """`InMemoryJobStore` whose every public call raises `DatabaseUnavailable` while `down` (a restarting server);
+    `refused` counts the calls it turned away."""
+
+    down = False
+    refused = 0
+
+    def __getattribute__(self, name: str) -> Any:
+        attr = super().__getattribute__(name)
+        if name.startswith("_") or not inspect.iscoroutinefunction(attr) or not super().__getattribute__("down"):
+            return attr
+
+        async def refuse(*_args: Any, **_kw: Any) -> Any:
+            self.refused += 1
+            raise DatabaseUnavailable("postgresql://db/stylebot", "the database system is starting up (SQLSTATE 57P03)")
+
+        return refuse

@@ -132,6 +132,8 @@ _CHALLENGE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (ChannelNotUsable, _channel),
 ]
 
+_DATABASE_BUSY = "The queue's database is busy right now, so nothing was queued or changed; try again shortly."
+
 _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     *_CHALLENGE_TEXT,
     (AttachmentRejected, _attachment),
@@ -155,7 +157,7 @@ _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (BlobNotFound, lambda e: "Those images are no longer stored; run /stylize again."),
     (ButtonOutdated, lambda e: "This button is from an older version of the bot and no longer works; use /stylize."),
     (InvalidTransition, _transition),
-    (DatabaseUnavailable, lambda e: "The bot's queue is unreachable right now; try again in a minute."),
+    (DatabaseUnavailable, lambda e: _DATABASE_BUSY),
     (app_commands.NoPrivateMessage, lambda e: "This command only works in a server."),
     (app_commands.MissingPermissions, lambda e: "You don't have the permissions this command needs."),
     (app_commands.BotMissingPermissions, lambda e: "The bot lacks a permission it needs in this channel."),

@@ -130,6 +130,24 @@ async def test_backup_copies_a_database_that_is_open_elsewhere(sqlite_url: str, 
         await copy.close()
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o000], ids=["umask022", "umask000"])
+def test_backup_is_owner_only_whatever_the_umask(sqlite_url: str, tmp_path: Path, umask: int) -> None:
+    target = tmp_path / "backup.db"
+    target.write_bytes(b"")
+    target.chmod(0o666)  # an older, world-readable backup overwritten with --force
+    old = os.umask(umask)  # the child inherits it
+    try:
+        fresh = _cli("db", "backup", str(tmp_path / "new.db"), "--db", sqlite_url, cwd=tmp_path)
+        forced = _cli("db", "backup", str(target), "--force", "--db", sqlite_url, cwd=tmp_path)
+    finally:
+        os.umask(old)
+    assert fresh.returncode == forced.returncode == 0, fresh.stderr + forced.stderr
+    assert {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "new.db", target)} == {
+        "new.db": 0o600,
+        "backup.db": 0o600,
+    }
+
+
 def test_backup_of_postgres_points_at_pg_dump_without_the_password(tmp_path: Path) -> None:
     url = "postgresql+asyncpg://stylebot:s3cret@db.example:5432/stylebot"
     proc = _cli("db", "backup", str(tmp_path / "b.db"), "--db", url, cwd=tmp_path)
