@@ -128,12 +128,13 @@ class Database:
     dialect: str
     url: str
 
-    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
+    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True, bulky: bool = False) -> T:
         """Run `fn` as a write. `atomic=False` declares that `fn` needs no transaction around its statements
-        (one statement, or idempotent ones): PostgreSQL then runs it in autocommit; SQLite always uses one."""
+        (one statement, or idempotent ones): PostgreSQL then runs it in autocommit; SQLite always uses one.
+        `bulky=True` declares that `fn` moves megabytes (a blob): SQLite then runs it off the event loop."""
         raise NotImplementedError
 
-    async def read(self, fn: Callable[[Tx], T]) -> T:
+    async def read(self, fn: Callable[[Tx], T], *, bulky: bool = False) -> T:
         raise NotImplementedError
 
     async def run_fast(self, steps: list[tuple[ClauseElement, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
@@ -228,14 +229,17 @@ class SqliteDatabase(Database):
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.005)
 
-    async def _unit(self, fn: Callable[[Tx], T], begin: str) -> T:
+    async def _unit(self, fn: Callable[[Tx], T], begin: str, bulky: bool = False) -> T:
+        """Inline on the loop when it is cheap (the common case); in the store's thread when the write lock is taken
+        or the unit is `bulky` (an 8 MiB blob write held the loop ~30 ms inline: bench/RESULTS.md)."""
         async with self._lock:
             with translated_errors(safe_url(self.url)):
-                try:
-                    return self._run(fn, begin)
-                except (exc.OperationalError, sqlite3.OperationalError) as err:
-                    if not is_busy(err):
-                        raise
+                if not bulky:
+                    try:
+                        return self._run(fn, begin)
+                    except (exc.OperationalError, sqlite3.OperationalError) as err:
+                        if not is_busy(err):
+                            raise
                 fut = asyncio.get_running_loop().run_in_executor(self._thread, self._run_patiently, fn, begin)
                 try:
                     return await asyncio.shield(fut)
@@ -244,11 +248,11 @@ class SqliteDatabase(Database):
                     await asyncio.wait({fut})
                     raise
 
-    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
-        return await self._unit(fn, "BEGIN IMMEDIATE")
+    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True, bulky: bool = False) -> T:
+        return await self._unit(fn, "BEGIN IMMEDIATE", bulky)
 
-    async def read(self, fn: Callable[[Tx], T]) -> T:
-        return await self._unit(fn, "BEGIN")
+    async def read(self, fn: Callable[[Tx], T], *, bulky: bool = False) -> T:
+        return await self._unit(fn, "BEGIN", bulky)
 
     async def close(self) -> None:
         async with self._lock:
@@ -319,10 +323,10 @@ class PostgresDatabase(Database):
                 async with conn.begin():
                     return await conn.run_sync(lambda sync_conn: fn(Tx(sync_conn, self._compiled)))
 
-    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True) -> T:
-        return await self._unit(fn, self.engine if atomic else self.autocommit, atomic)
+    async def write(self, fn: Callable[[Tx], T], *, atomic: bool = True, bulky: bool = False) -> T:
+        return await self._unit(fn, self.engine if atomic else self.autocommit, atomic)  # asyncpg never blocks
 
-    async def read(self, fn: Callable[[Tx], T]) -> T:
+    async def read(self, fn: Callable[[Tx], T], *, bulky: bool = False) -> T:
         return await self._unit(fn, self.autocommit, False)
 
     async def close(self) -> None:

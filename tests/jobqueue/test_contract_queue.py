@@ -276,6 +276,15 @@ async def test_blobs_are_deduplicated_by_sha256(store: JobStore) -> None:
         await store.get_blob("0" * 64)
 
 
+async def test_a_megabyte_blob_round_trips_and_deduplicates(store: JobStore) -> None:
+    import hashlib
+
+    data = bytes(range(256)) * 4096 * 3  # 3 MiB: above the size the SQL store moves off the event loop
+    sha = await store.put_blob(data)
+    assert sha == await store.put_blob(data) == hashlib.sha256(data).hexdigest()
+    assert await store.get_blob(sha) == data
+
+
 async def test_gc_keeps_recent_and_active_jobs_blobs(store: JobStore, clock: FakeClock) -> None:
     old = await submit(store, 1)
     [job] = await store.claim("w", lease_seconds=30)
