@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["COARSEST_SIDE", "PRESET_STEPS", "PresetSteps", "default_total_steps", "scale_count"]
+__all__ = ["COARSEST_SIDE", "PRESET_NAMES", "PRESET_STEPS", "PresetSteps", "default_total_steps", "scale_count"]
 
 COARSEST_SIDE = 96  # fast: a coarser scale (half the size) is added while the short side is >= 2x this
 
 
 @dataclass(frozen=True)
 class PresetSteps:
-    steps: int  # seed: Adam steps; fast: full-objective L-BFGS steps at the final scale
+    steps: int  # seed: Adam steps; fast: full-objective L-BFGS steps at the final scale; instant: 1 pass
     coarse_steps: int = 0  # fast: full-objective steps at each coarser scale
     warmup_steps: int = 0  # fast: shallow-style-layer steps before the full objective, at every scale
     multiscale: bool = False
@@ -24,7 +24,9 @@ class PresetSteps:
 PRESET_STEPS: dict[str, PresetSteps] = {
     "seed": PresetSteps(steps=2400),
     "fast": PresetSteps(steps=3, coarse_steps=13, warmup_steps=57, multiscale=True),
+    "instant": PresetSteps(steps=1),  # one pass of the feed-forward network (engine._instant), no optimisation
 }
+PRESET_NAMES: tuple[str, ...] = tuple(PRESET_STEPS)  # every preset the engine runs, for choices and settings
 
 
 def scale_count(short_side: int) -> int:
