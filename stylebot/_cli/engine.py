@@ -101,7 +101,12 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     options = jobqueue.StoreOptions(job_time_limit=backstop)
     store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, options=options)
     try:
-        config = EngineConfig(weights=settings.weights, device=device, max_side=settings.max_size)
+        config = EngineConfig(
+            weights=settings.weights,
+            device=device,
+            max_side=settings.max_size,
+            instant_model=settings.instant_model_dir,
+        )
         metrics = EngineMetrics()
         handler, batch_handler = make_handlers(store, config, on_steps=metrics.steps)
         worker = jobqueue.Worker(
