@@ -15,7 +15,7 @@ COARSEST_SIDE = 96  # fast: a coarser scale (half the size) is added while the s
 
 @dataclass(frozen=True)
 class PresetSteps:
-    steps: int  # seed: Adam steps; fast: full-objective L-BFGS steps at the final scale; instant: 1 pass
+    steps: int  # seed: Adam steps; fast: full-objective L-BFGS steps at the final scale
     coarse_steps: int = 0  # fast: full-objective steps at each coarser scale
     warmup_steps: int = 0  # fast: shallow-style-layer steps before the full objective, at every scale
     multiscale: bool = False
@@ -24,9 +24,10 @@ class PresetSteps:
 PRESET_STEPS: dict[str, PresetSteps] = {
     "seed": PresetSteps(steps=2400),
     "fast": PresetSteps(steps=3, coarse_steps=13, warmup_steps=57, multiscale=True),
-    "instant": PresetSteps(steps=1),  # one pass of the feed-forward network (engine._instant), no optimisation
 }
-PRESET_NAMES: tuple[str, ...] = tuple(PRESET_STEPS)  # every preset the engine runs, for choices and settings
+# Every preset the engine runs, for choices and settings: the optimisation presets above, and `instant` (one pass of
+# a feed-forward network, engine._instant: no steps, so no step budget and nothing for a step cap to lower).
+PRESET_NAMES: tuple[str, ...] = (*PRESET_STEPS, "instant")
 
 
 def scale_count(short_side: int) -> int:
