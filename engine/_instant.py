@@ -37,7 +37,7 @@ from typing import Any
 from PIL import Image
 from torch import Tensor
 
-from engine._convert import image_to_tensor, preserve_colors, short_side_shape, validate_image_tensor
+from engine._convert import image_to_tensor, preserve_colors, short_side_shape
 from engine._instant_model import NETWORK_SIDE, STYLE_SIDE, InstantModel, load_instant_model
 from engine._stylize import StylizeResult
 from engine._types import Progress, StyleParams
@@ -69,9 +69,12 @@ def _as_image(image: Any, role: str) -> Image.Image:
     from engine._pixels import to_rgb
 
     if isinstance(image, Tensor):
-        t = validate_image_tensor(image, role)[0].detach().cpu()
-        array = (t.permute(1, 2, 0).numpy().clip(0, 1) * 255 + 0.5).astype("uint8")
-        rgb = Image.fromarray(array, "RGB")
+        import numpy as np
+
+        if image.dim() != 4 or image.shape[0] != 1 or image.shape[1] != 3:
+            raise ImageError(f"{role} must be a 1x3xHxW tensor, got {tuple(image.shape)}")
+        array = np.nan_to_num(image[0].detach().cpu().float().permute(1, 2, 0).numpy(), nan=0.0)
+        rgb = Image.fromarray((array.clip(0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
     elif isinstance(image, Image.Image):
         rgb = to_rgb(image)
     else:
