@@ -19,6 +19,7 @@ class BotConfig:
     owner_ids: frozenset[int] = frozenset()
     max_size: int = 1024  # cap on the output's short side; larger requests are clamped with a note
     default_size: int = 512
+    default_preset: str = "fast"  # the preset when a request names none (if the server allows it)
     max_queued_per_user: int = 3
     max_queued_per_guild: int = 50
     cooldown_seconds: float = 10.0

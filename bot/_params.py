@@ -21,7 +21,7 @@ MIN_STRENGTH, MAX_STRENGTH = 0.1, 10.0
 class Options:
     strength: float = 1.0
     size: int | None = None
-    preset: str = "fast"
+    preset: str | None = None  # None: the bot's default preset, or the server's first allowed one
     preserve_colors: bool = False
     seed: int | None = None
 
@@ -47,17 +47,27 @@ def capped_steps(preset: str, size: int | None, requested: int | None, cap: int 
     return cap
 
 
-def build_params(options: Options, *, default_size: int, policy: Policy) -> tuple[dict[str, Any], list[str]]:
+def _preset(requested: str | None, default: str, policy: Policy) -> str:
+    allowed = policy.allowed_presets
+    if requested is None:
+        return default if allowed is None or default in allowed or not allowed else allowed[0]
+    policy.check_preset(requested)
+    return requested
+
+
+def build_params(
+    options: Options, *, default_size: int, policy: Policy, default_preset: str = "fast"
+) -> tuple[dict[str, Any], list[str]]:
     """`engine.StyleParams`-shaped params (plain JSON) and the notes to show the member."""
     from engine import StyleParams  # torch-free value type (lazy export)
 
-    policy.check_preset(options.preset)
+    preset = _preset(options.preset, default_preset, policy)
     notes: list[str] = []
     size = _size(options.size, default_size, policy, notes)
     params = StyleParams(
-        preset=options.preset,  # type: ignore[arg-type]
+        preset=preset,  # type: ignore[arg-type]
         size=size,
-        steps=capped_steps(options.preset, size, None, policy.max_steps),
+        steps=capped_steps(preset, size, None, policy.max_steps),
         strength=float(options.strength),
         preserve_colors=options.preserve_colors,
         seed=random.randrange(SEED_RANGE) if options.seed is None else options.seed,

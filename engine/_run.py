@@ -52,6 +52,7 @@ class Job:
     output: Tensor | None = None
     error: EngineError | None = None
     notes: list[str] = field(default_factory=list)
+    start: Tensor | None = None  # init="instant": the instant picture to start from instead of the content
 
     @property
     def total_steps(self) -> int:
@@ -125,7 +126,7 @@ def _start(jobs: Sequence[Job], hw: tuple[int, int], preset: Preset, device: str
     """
     rows = []
     for job in jobs:
-        x = normalize(resize(job.content, hw))
+        x = normalize(resize(job.content if job.start is None else job.start, hw))
         if preset.noise > 0:
             gen = torch.Generator().manual_seed(int(job.params.seed))
             small = (max(2, hw[0] // NOISE_CELL), max(2, hw[1] // NOISE_CELL))

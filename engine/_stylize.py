@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -35,7 +36,7 @@ class StylizeResult:
     seconds: float
     steps: int
     device: str
-    weights: str  # "imagenet" | "random" | "file"
+    weights: str  # "imagenet" | "random" | "file" | "magenta-onnx" (the instant preset: no VGG19)
     random_weights: bool
     size: tuple[int, int]  # (w, h)
     notes: tuple[str, ...] = ()
@@ -74,6 +75,8 @@ def _validate(index: int, item: Item) -> Job:
         raise EngineError(f"unknown pooling {params.pooling!r}; choose max or avg")
     if params.time_limit is not None and params.time_limit <= 0:
         raise EngineError("time limit must be positive")
+    if params.init not in ("content", "instant"):
+        raise EngineError(f"unknown init {params.init!r}; choose content or instant")
     hw = output_shape(params, *content.shape[-2:])
     return Job(index, content, styles, params, tuple(blend), schedule(params, hw))
 
@@ -144,13 +147,27 @@ def stylize_batch(
     *,
     weights: str = "imagenet",
     on_progress: Callable[[int, Progress], None] | None = None,
+    instant_model: str | Path | None = None,
 ) -> list[StylizeResult | EngineError]:
-    """Stylize several jobs, optimising compatible ones as one batch; slot i holds item i's result or error."""
+    """Stylize several jobs, optimising compatible ones as one batch; slot i holds item i's result or error.
+
+    `preset="instant"` items run the feed-forward network (`engine._instant`) from the model folder `instant_model`
+    (None: the installed package's), as does the start picture of `init="instant"` items.
+    """
+    from engine import _instant
+
     results: list[StylizeResult | EngineError | None] = [None] * len(items)
     groups: dict[tuple[object, ...], list[Job]] = {}
     for index, item in enumerate(items):
         try:
+            if item[2].preset == "instant":
+                progress = None if on_progress is None else (lambda p, i=index: on_progress(i, p))
+                results[index] = _instant.instant_stylize(*item, model_dir=instant_model, on_progress=progress)
+                continue
             job = _validate(index, item)
+            if job.params.init == "instant":
+                job.start = _instant.instant_start(job.content, job.styles, job.params, job.blend, instant_model)
+                job.notes.append("started from the instant preset's picture")
             groups.setdefault(_group_key(job), []).append(job)
         except EngineError as exc:
             results[index] = exc
@@ -179,10 +196,13 @@ def stylize(
     *,
     weights: str = "imagenet",
     on_progress: Callable[[Progress], None] | None = None,
+    instant_model: str | Path | None = None,
 ) -> StylizeResult:
     """Stylize one content image with one or more style images; raises the job's EngineError on failure."""
     callback = None if on_progress is None else (lambda _index, progress: on_progress(progress))
-    (result,) = stylize_batch([(content, styles, params)], weights=weights, on_progress=callback)
+    (result,) = stylize_batch(
+        [(content, styles, params)], weights=weights, on_progress=callback, instant_model=instant_model
+    )
     if isinstance(result, EngineError):
         raise result
     return result

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 __all__ = ["Progress", "StyleParams"]
 
-PresetName = Literal["fast", "seed"]
+PresetName = Literal["fast", "seed", "instant"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class StyleParams:
     `size` is the output's short side in px; `strength` scales the style weight (1.0 = the preset's);
     `style_weights` blends several style images (normalised to sum 1); `seed` drives the noise blended into
     the start image (`fast`), so the same seed gives the same picture and another seed a visibly different one.
+    `init` is where `fast` and `seed` start: the content, or the `instant` preset's picture of it.
     """
 
     preset: PresetName = "fast"
@@ -30,6 +31,7 @@ class StyleParams:
     pooling: Literal["max", "avg"] = "max"
     device: str = "auto"
     time_limit: float | None = None
+    init: Literal["content", "instant"] = "content"
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["COARSEST_SIDE", "PRESET_STEPS", "PresetSteps", "default_total_steps", "scale_count"]
+__all__ = ["COARSEST_SIDE", "PRESET_NAMES", "PRESET_STEPS", "PresetSteps", "default_total_steps", "scale_count"]
 
 COARSEST_SIDE = 96  # fast: a coarser scale (half the size) is added while the short side is >= 2x this
 
@@ -25,6 +25,9 @@ PRESET_STEPS: dict[str, PresetSteps] = {
     "seed": PresetSteps(steps=2400),
     "fast": PresetSteps(steps=3, coarse_steps=13, warmup_steps=57, multiscale=True),
 }
+# Every preset the engine runs, for choices and settings: the optimisation presets above, and `instant` (one pass of
+# a feed-forward network, engine._instant: no steps, so no step budget and nothing for a step cap to lower).
+PRESET_NAMES: tuple[str, ...] = (*PRESET_STEPS, "instant")
 
 
 def scale_count(short_side: int) -> int:

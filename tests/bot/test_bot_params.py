@@ -77,3 +77,18 @@ def test_stronger_weaker_and_reroll_derive_from_the_parent() -> None:
     assert any(derive_params(parent, "reroll", policy)["seed"] != 5 for _ in range(3))
     assert derive_params({**parent, "strength": 9.0}, "stronger", policy)["strength"] == 10.0  # capped
     assert derive_params(parent, "reroll", _policy(max_size=128))["size"] == 128  # today's cap applies
+
+
+def test_instant_is_offered_the_server_may_turn_it_off_and_no_step_cap_applies() -> None:
+    params, _ = build_params(Options(preset="instant"), default_size=256, policy=_policy(max_steps=5))
+    assert (params["preset"], params["steps"]) == ("instant", None)
+    with pytest.raises(PresetNotAllowed):
+        build_params(Options(preset="instant"), default_size=256, policy=_policy(allowed_presets=("fast", "seed")))
+
+
+def test_the_default_preset_is_used_unless_the_server_turned_it_off() -> None:
+    def preset(policy: Policy) -> str:
+        return build_params(Options(), default_size=256, policy=policy, default_preset="instant")[0]["preset"]
+
+    assert preset(_policy()) == "instant"
+    assert preset(_policy(allowed_presets=("fast",))) == "fast"

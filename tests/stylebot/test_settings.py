@@ -42,3 +42,11 @@ def test_every_setting_is_documented() -> None:
     names = [name for name, _, _ in SETTINGS_DOC]
     assert len(names) == len(set(names))
     assert all(doc for _, _, doc in SETTINGS_DOC)
+
+
+def test_default_preset_and_instant_model_folder() -> None:
+    s = Settings.from_env({"STYLEBOT_DEFAULT_PRESET": "instant", "STYLEBOT_INSTANT_MODEL_DIR": "/models"}, dotenv=None)
+    assert (s.default_preset, s.instant_model_dir) == ("instant", "/models")
+    assert Settings.from_env({}, dotenv=None).instant_model_dir is None  # the installed package's models
+    with pytest.raises(UsageError, match="STYLEBOT_DEFAULT_PRESET='slow' is not a preset"):
+        Settings.from_env({"STYLEBOT_DEFAULT_PRESET": "slow"}, dotenv=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import timedelta
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -122,6 +123,7 @@ class Challenges(commands.Cog):
         channel="Where to announce it (default: this channel); entries go to a thread under the announcement",
         voting="How long voting stays open after submissions close (default from the bot's settings)",
         max_entries="Cap on entries in total (default: none)",
+        preset="How entries are painted (default: the bot's default preset)",
     )
     async def start(
         self,
@@ -134,6 +136,7 @@ class Challenges(commands.Cog):
         channel: discord.TextChannel | None = None,
         voting: str | None = None,
         max_entries: app_commands.Range[int, 1, 1000] | None = None,
+        preset: Literal["fast", "seed", "instant"] | None = None,
     ) -> None:
         await self._require_organiser(interaction, "start a challenge")
         target = channel or interaction.channel
@@ -147,7 +150,11 @@ class Challenges(commands.Cog):
             raise InvalidOption("duration", str(exc)) from exc
         self._check_metadata(interaction, "style image", style)
         policy = await load_policy(self.bot.store, self.bot.config, interaction.guild_id)
-        params, _ = build_params(Options(), default_size=self.bot.config.default_size, policy=policy)
+        config = self.bot.config
+        options = Options(preset=preset)
+        params, _ = build_params(
+            options, default_size=config.default_size, policy=policy, default_preset=config.default_preset
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         sha = await self._image(interaction, "style image", style)
         new = NewChallenge(

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 from discord.ext import commands
+from engine.budget import PRESET_NAMES
 from jobqueue import Job, JobNotFound
 
 from bot._bot import Stylebot
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Stylebot]
 _QUIET = discord.AllowedMentions.none()
-PRESETS = ("fast", "seed")
+PRESETS = PRESET_NAMES
 # /queue limits option → the guild setting it changes (in the command's parameter order)
 _LIMIT_OPTIONS = {
     "per_member": "max_queued_per_user",
@@ -113,7 +114,7 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
         cooldown="Seconds between one member's requests (at least the bot's own cooldown)",
         max_size="Largest output short side in px (at most the bot's own limit)",
         max_steps="Cap on optimisation steps per job (only ever lowers a preset's own)",
-        presets="Allowed presets, comma-separated (fast, seed)",
+        presets="Allowed presets, comma-separated (fast, seed, instant)",
     )
     async def limits(
         self,

@@ -39,7 +39,7 @@ class Stylize(commands.Cog):
         style2="A second style picture to blend with the first",
         strength="How strongly to apply the style (1 = normal)",
         size="Output size in px (short side)",
-        preset="fast: seconds to a minute; seed: slower, from noise",
+        preset="fast: seconds to a minute; seed: slower; instant: about a second, one pass of a trained network",
         preserve_colors="Keep the content picture's colours",
         seed="Same seed and settings give the same picture",
     )
@@ -52,7 +52,7 @@ class Stylize(commands.Cog):
         style2: discord.Attachment | None = None,
         strength: app_commands.Range[float, MIN_STRENGTH, MAX_STRENGTH] = 1.0,
         size: app_commands.Range[int, 32, 4096] | None = None,
-        preset: Literal["fast", "seed"] = "fast",
+        preset: Literal["fast", "seed", "instant"] | None = None,
         preserve_colors: bool = False,
         seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
     ) -> None:
@@ -72,7 +72,9 @@ class Stylize(commands.Cog):
             policy.check_not_blocked(interaction.user.id)
             await check_cooldown(self.bot.store, policy, interaction.user.id)
             options = Options(strength, size, preset, preserve_colors, seed)
-            params, notes = build_params(options, default_size=config.default_size, policy=policy)
+            params, notes = build_params(
+                options, default_size=config.default_size, policy=policy, default_preset=config.default_preset
+            )
             shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
             new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(shas[1:]), params=params)
             await submit(interaction, new, policy, notes)

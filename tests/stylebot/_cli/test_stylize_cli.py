@@ -111,3 +111,27 @@ def test_weights_check_names_the_source(tmp_path: Path, capsys) -> None:
     assert main(["weights", "check", "--weights", "random"]) == 0
     assert capsys.readouterr().out.startswith("random")
     assert main(["weights", "check", "--weights", str(tmp_path / "missing.pth")]) == 2
+
+
+def test_the_instant_preset_reports_its_seed_objective_without_a_random_weights_note(images, tmp_path: Path) -> None:
+    content, style = images
+    out, report = tmp_path / "instant.png", tmp_path / "report.json"
+    proc = _cli("stylize", str(content), str(style), "-o", str(out), "--size", "32", "--report", str(report),
+                env={"STYLEBOT_DEFAULT_PRESET": "instant"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert Image.open(out).size == (38, 32)
+    data = json.loads(report.read_text())
+    assert (data["preset"], data["steps"], data["weights"]) == ("instant", 1, "magenta-onnx")
+    assert data["random_weights"] is False
+    assert data["seed_objective"] > 0 and data["objective_weights"] == "random" and data["notes"] == []
+
+
+def test_a_missing_instant_model_exits_2_naming_the_folder(images, tmp_path: Path) -> None:
+    content, style = images
+    missing = tmp_path / "no-models"
+    proc = _cli("stylize", str(content), str(style), "-o", str(tmp_path / "o.png"), "--preset", "instant",
+                env={"STYLEBOT_INSTANT_MODEL_DIR": str(missing)})  # fmt: skip
+    assert proc.returncode == 2 and f"instant model {missing}: no such folder" in proc.stderr
+    checked = _cli("weights", "check", env={"STYLEBOT_INSTANT_MODEL_DIR": str(missing)})
+    assert checked.returncode == 2 and checked.stdout.startswith("random")
+    assert _cli("weights", "check").stdout.splitlines()[1].endswith("loads OK on CPUExecutionProvider")
