@@ -90,6 +90,8 @@ class Job(Base):
     fair_rank: Mapped[int] = mapped_column(BigInteger)  # start-time fair queuing round (jobqueue._policy)
     attempts: Mapped[int] = mapped_column(Integer)
     max_attempts: Mapped[int] = mapped_column(Integer)
+    # attempts lost to a crash of the whole claim (lease expired, batch handler raised): such a job runs alone
+    crashes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     batch_key: Mapped[str | None] = mapped_column(String(100))
     parent_job_id: Mapped[int | None] = mapped_column(JobId, ForeignKey("jobs.id", ondelete="SET NULL"))
