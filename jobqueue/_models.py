@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Blob", "GuildSettingsRow", "Job", "Meta", "QueueControl", "Worker"]
+__all__ = ["AdvisoryLease", "Base", "Blob", "GuildSettingsRow", "Job", "Meta", "QueueControl", "Worker"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -191,3 +191,14 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class AdvisoryLease(Base):
+    """A named role that one process at a time holds until `expires_at` (e.g. `delivery-editor`), renewed by its
+    holder and taken over by anyone once it expired (`JobStore.hold_lease`)."""
+
+    __tablename__ = "advisory_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[float] = mapped_column(Double)

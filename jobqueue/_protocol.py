@@ -12,6 +12,8 @@ Semantics shared by every implementation:
 - a job that lost an attempt to a crash of its whole claim (its lease expired and was reaped, or `fail(...,
   isolate=True)` after a batch handler raised) has `crashes > 0` and is never claimed as a batch-mate again
   (`claim(batch_key=...)` skips it): it runs alone, so only a poison job itself exhausts its attempts.
+- `hold_lease(name, holder, seconds=…)` takes the advisory lease `name` (free, expired, or already `holder`'s) until
+  now + seconds and returns True, or returns False while another holder's lease on it runs; `drop_lease` gives it up.
 - every worker write (`heartbeat`, `complete`, `fail`, `release`, `mark_cancelled`) is guarded by the lease token
   that `claim` put on the returned `Job`; a write whose token no longer matches raises `LeaseLost`.
 """
@@ -93,6 +95,10 @@ class JobStore(Protocol):
     async def pending_deliveries(self, *, limit: int = 20) -> list[Job]: ...
     async def mark_delivered(self, job_id: int) -> None: ...
     async def set_status_message(self, job_id: int, message_id: int) -> None: ...
+
+    # advisory leases: a named role one holder keeps by renewing it; taken over by anyone once it expired
+    async def hold_lease(self, name: str, holder: str, *, seconds: float) -> bool: ...
+    async def drop_lease(self, name: str, holder: str) -> None: ...
 
     # settings and housekeeping
     async def get_guild_settings(self, guild_id: int) -> GuildSettings: ...
