@@ -160,6 +160,7 @@ def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = N
             token=settings.discord_token,
             api_base=settings.discord_api_base,
             progress_interval=settings.progress_interval,
+            worker_id=worker.worker_id,  # edits only this worker's running jobs (delivery._editors)
         )
 
     async def retention() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -64,9 +65,11 @@ async def test_the_delivery_service_edits_progress_at_the_configured_interval(mo
 
     monkeypatch.setattr(delivery, "run_delivery", recording_run_delivery)
     settings = Settings.from_env({"STYLEBOT_PROGRESS_INTERVAL": "7.5", "DISCORD_TOKEN": "t"}, dotenv=None)
-    services = build_services(object(), settings.replace(engine_metrics_port=0), object(), metrics=object())
+    worker = SimpleNamespace(worker_id="gpu-1")
+    services = build_services(object(), settings.replace(engine_metrics_port=0), worker, metrics=object())
     await services[0]()
     assert seen["progress_interval"] == 7.5 and Settings().progress_interval == 3.0
+    assert seen["worker_id"] == "gpu-1"  # edits only its own worker's running jobs
 
 
 async def test_an_engine_whose_claims_keep_crashing_answers_healthz_503_with_the_reason() -> None:
