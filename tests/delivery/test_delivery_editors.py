@@ -7,24 +7,11 @@ once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from delivery import DeliveryLoop, EditorRule
 from delivery.testing import RecordingPoster
-from jobqueue import DeliveryTarget, Job, JobProgress, JobStore, TargetKind, open_store
+from jobqueue import DeliveryTarget, Job, JobProgress, JobStore, TargetKind
 from tests.delivery.helpers import CHANNEL_ID, png, submit
-
-
-@pytest.fixture
-async def sql_store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}")
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def _engine_loop(store: JobStore, worker_id: str, **kw: float) -> tuple[DeliveryLoop, RecordingPoster]:
