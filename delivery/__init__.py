@@ -2,7 +2,7 @@
 
     from delivery import render_job, to_embed, to_view       # the bot's first status message
     from delivery import custom_ids                           # the one button custom-id scheme
-    loop = DeliveryLoop(store, DiscordPoster(client))         # inside `stylebot engine`
+    loop = DeliveryLoop(store, DiscordPoster(client), worker_id=worker.worker_id)   # inside `stylebot engine`
     await run_delivery(store, token=…, api_base=…)            # what the engine entry point calls
 
 `delivery.testing.RecordingPoster` stands in for `DiscordPoster` in tests.
@@ -10,6 +10,7 @@
 
 from delivery import custom_ids
 from delivery._discord import to_embed, to_files, to_view
+from delivery._editors import EDITOR_LEASE, EditorRule, EditorStore
 from delivery._files import DEFAULT_ATTACHMENT_LIMIT, attachment_limit, fit_attachment
 from delivery._loop import DeliveryLoop, DeliveryStore
 from delivery._poster import INTERACTION_TOKEN_LIFETIME, DiscordPoster, Poster, delivery_nonce
@@ -39,6 +40,7 @@ from delivery.errors import (
 __all__ = [
     "DEFAULT_API_BASE",
     "DEFAULT_ATTACHMENT_LIMIT",
+    "EDITOR_LEASE",
     "INTERACTION_TOKEN_LIFETIME",
     "RANDOM_WEIGHTS_NOTE",
     "Button",
@@ -46,6 +48,8 @@ __all__ = [
     "DeliveryLoop",
     "DeliveryStore",
     "DiscordPoster",
+    "EditorRule",
+    "EditorStore",
     "FilePayload",
     "InteractionExpired",
     "JobAction",

@@ -15,6 +15,12 @@ The bot enqueues first and records the status message id after posting it (`stor
 finishes in between would otherwise get a new channel message while its status message kept saying "queued", so an
 interaction job without a status message id waits up to `status_wait` seconds after its token was created; after
 that (the bot died before recording it) the result goes to the channel as usual.
+
+One editor per message (`delivery._editors.EditorRule`, with several engines on one queue): given its worker's id, a
+loop edits the progress only of running jobs whose lease its own worker holds, and refreshes queued jobs' positions
+only while it holds the advisory `delivery-editor` lease (renewed each queue pass, taken over by another loop once it
+expires, dropped when the loop stops). Results are delivered by any loop, exactly once as above. Without a worker id
+(`worker_id=None`) a loop edits every job.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Protocol
 from foundation import Outage
 from jobqueue import BlobNotFound, Job, JobQueueError, JobState, Position, TargetKind
 
+from delivery._editors import EditorRule, EditorStore
 from delivery._files import DEFAULT_ATTACHMENT_LIMIT, attachment_limit, fit_attachment
 from delivery._poster import Poster
 from delivery._render import FilePayload, RenderedMessage, render_job, result_filename, without_image
@@ -49,7 +56,7 @@ logger = logging.getLogger(__name__)
 _MIN_LIMIT = 64 * 1024  # never re-encode below this, whatever Discord answers
 
 
-class DeliveryStore(Protocol):
+class DeliveryStore(EditorStore, Protocol):
     """The part of `jobqueue.JobStore` that delivery uses."""
 
     async def pending_deliveries(self, *, limit: int = 20) -> list[Job]: ...
@@ -89,6 +96,8 @@ class DeliveryLoop:
         status_wait: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        worker_id: str | None = None,
+        editor_lease: float | None = None,
     ) -> None:
         self._store, self._poster = store, poster
         self._poll, self._progress_interval, self._batch = poll_interval, progress_interval, batch_size
@@ -102,6 +111,9 @@ class DeliveryLoop:
         self._queue_interval, self._next_queue_check = queue_interval, 0.0
         self._queue_shown: dict[int, tuple[object, ...]] = {}
         self._outage = Outage("delivery: the job store", logger, base=poll_interval, cap=retry_cap)
+        # the queue editor renews its lease every queue pass; three missed passes and another loop takes over
+        lease = editor_lease if editor_lease is not None else max(3 * queue_interval, 10.0)
+        self.editors = EditorRule(store, worker_id, lease_seconds=lease)
 
     async def run(self, *, drain_seconds: float = 10.0) -> None:
         """Deliver until cancelled (store outages are logged once and retried with backoff).
@@ -124,6 +136,7 @@ class DeliveryLoop:
                 await asyncio.sleep(wait)
         except asyncio.CancelledError:
             await self._drain(drain_seconds)
+            await self._resign()
             raise
         finally:
             logger.info("delivery loop stopped")
@@ -137,6 +150,13 @@ class DeliveryLoop:
                     await self.deliver(job)
         except (TimeoutError, JobQueueError) as exc:
             logger.warning("delivery: stopping with results still to post (%s); the next engine posts them", exc)
+
+    async def _resign(self) -> None:
+        try:
+            async with asyncio.timeout(2):
+                await self.editors.resign()
+        except (TimeoutError, JobQueueError) as exc:  # it expires on its own; another loop takes over then
+            logger.info("delivery: could not hand the queue editor role back (%s)", exc)
 
     async def run_once(self) -> int:
         """One pass: deliver what is pending, then progress edits. Returns how many jobs were marked delivered."""
@@ -254,7 +274,8 @@ class DeliveryLoop:
         return render_job(job, image_name=name).with_files(FilePayload(name, fitted))
 
     async def update_progress(self) -> int:
-        """Edit the status message of running jobs whose progress changed; returns the number of edits."""
+        """Edit the status message of running jobs whose progress changed (this loop's, see `EditorRule`); returns
+        the number of edits."""
         running = await self._store.list_jobs(states=(JobState.RUNNING,), limit=100)
         now, edits = self._clock(), 0
         live = {job.id for job in running}
@@ -262,6 +283,8 @@ class DeliveryLoop:
             self._shown.pop(stale, None)
         for job in running:
             if job.target.kind is TargetKind.NONE or job.target.status_message_id is None:
+                continue
+            if not self.editors.edits(job):  # another engine's job: its own delivery loop edits it
                 continue
             p = job.progress
             key = (p.step, p.total, p.preview_sha, job.cancel_requested) if p else (None, job.cancel_requested)
@@ -295,11 +318,17 @@ class DeliveryLoop:
         return 1
 
     async def update_queue(self) -> int:
-        """Refresh queued jobs' position / ETA / "no engine" notice when it changed; returns the number of edits."""
+        """Refresh queued jobs' position / ETA / "no engine" notice when it changed, while this loop is the elected
+        queue editor (`EditorRule.elect`); returns the number of edits."""
         now = self._clock()
         if now < self._next_queue_check:
             return 0
         self._next_queue_check = now + self._queue_interval
+        was_editor = self.editors.queue_editor
+        if not await self.editors.elect():  # another loop edits queued jobs' messages
+            return 0
+        if not was_editor:  # (re)gained the role: what this loop showed before may be stale, refresh each once
+            self._queue_shown.clear()
         queued = [
             job
             for job in await self._store.list_jobs(states=(JobState.QUEUED,), limit=50)

@@ -65,8 +65,13 @@ async def run_delivery(
     api_base: str = DEFAULT_API_BASE,
     poll_interval: float = 1.0,
     progress_interval: float = 3.0,
+    worker_id: str | None = None,
 ) -> None:
-    """Run the delivery loop until cancelled; without a token, log once that delivery is disabled and return."""
+    """Run the delivery loop until cancelled; without a token, log once that delivery is disabled and return.
+
+    `worker_id` is the id of the worker in the same process: the loop edits only that worker's running jobs and
+    competes for editing the queued ones (see `delivery._editors`).
+    """
     if not token:
         logger.warning("DISCORD_TOKEN is not set: delivery is disabled, results stay in the queue (see `/jobs`)")
         return
@@ -75,7 +80,10 @@ async def run_delivery(
         client = await login_client(token)
         try:
             poster = DiscordPoster(client)
-            await DeliveryLoop(store, poster, poll_interval=poll_interval, progress_interval=progress_interval).run()
+            loop = DeliveryLoop(
+                store, poster, poll_interval=poll_interval, progress_interval=progress_interval, worker_id=worker_id
+            )
+            await loop.run()
         finally:
             await client.close()
     finally:

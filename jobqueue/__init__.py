@@ -62,6 +62,7 @@ from jobqueue.challenges import (
     rank_entries,
 )
 from jobqueue.errors import (
+    BatchFailed,
     BlobNotFound,
     ConstraintViolation,
     DatabaseError,
@@ -112,6 +113,7 @@ async def open_store(
 __all__ = [
     "TERMINAL_STATES",
     "AbortReason",
+    "BatchFailed",
     "BatchHandler",
     "BlobNotFound",
     "Challenge",

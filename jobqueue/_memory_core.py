@@ -35,6 +35,7 @@ class MemoryCore:
         self._workers: dict[str, WorkerInfo] = {}
         self._guilds: dict[int, GuildSettings] = {}
         self._meta: dict[str, str] = {}
+        self._advisory: dict[str, tuple[str, datetime]] = {}  # advisory lease name → (holder, expires at)
         self._paused = False
         self._next_id = 1
 

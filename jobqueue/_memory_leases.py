@@ -24,8 +24,8 @@ class MemoryLeases(MemoryCore):
     def _claimable(self, job: Job, now: datetime, batch_key: str | None) -> bool:
         if job.state != _Q or (job.not_before is not None and job.not_before > now):
             return False
-        if batch_key is not None and job.batch_key != batch_key:
-            return False
+        if batch_key is not None and (job.batch_key != batch_key or job.crashes > 0):
+            return False  # batch-mates share the key and never lost an attempt to a crash (those run alone)
         return job.guild_id is None or not self._guilds.get(job.guild_id, GuildSettings(job.guild_id)).paused
 
     async def claim(
@@ -96,15 +96,16 @@ class MemoryLeases(MemoryCore):
                 **_NO_LEASE,
             )
 
-    async def fail(self, job: Job, *, error: str, retryable: bool) -> Job:
+    async def fail(self, job: Job, *, error: str, retryable: bool, isolate: bool = False) -> Job:
         async with self._lock:
             current = self._leased(job)
             now = self._now()
+            crashes = current.crashes + 1 if isolate else current.crashes
             if retryable and current.attempts < current.max_attempts:
                 nb = now + self.options.backoff(current.attempts)
-                return self._set(current, state=_Q, error=error, not_before=nb, **_NO_LEASE)
+                return self._set(current, state=_Q, error=error, not_before=nb, crashes=crashes, **_NO_LEASE)
             state = JobState.DEAD if retryable else JobState.FAILED
-            return self._set(current, state=state, error=error, finished_at=now, **_NO_LEASE)
+            return self._set(current, state=state, error=error, finished_at=now, crashes=crashes, **_NO_LEASE)
 
     async def release(self, job: Job) -> Job:
         async with self._lock:
@@ -136,12 +137,14 @@ class MemoryLeases(MemoryCore):
 
     def _reap_one(self, job: Job, now: datetime) -> None:
         msg = f"lease expired on attempt {job.attempts} (worker {job.lease_owner} stopped heartbeating)"
+        crashes = job.crashes + 1  # the worker died mid-claim (maybe of this job): it runs alone from now on
         if job.cancel_requested:
             self._set(job, state=JobState.CANCELLED, finished_at=now, **_NO_LEASE)
         elif job.attempts < job.max_attempts:
-            self._set(job, state=_Q, error=msg, not_before=now + self.options.backoff(job.attempts), **_NO_LEASE)
+            nb = now + self.options.backoff(job.attempts)
+            self._set(job, state=_Q, error=msg, not_before=nb, crashes=crashes, **_NO_LEASE)
         else:
-            self._set(job, state=JobState.DEAD, error=msg, finished_at=now, **_NO_LEASE)
+            self._set(job, state=JobState.DEAD, error=msg, finished_at=now, crashes=crashes, **_NO_LEASE)
 
     # the registry of workers
     async def register_worker(self, worker_id: str, *, hostname: str, pid: int, device: str | None) -> None:

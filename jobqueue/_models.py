@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Blob", "GuildSettingsRow", "Job", "Meta", "QueueControl", "Worker"]
+__all__ = ["AdvisoryLease", "Base", "Blob", "GuildSettingsRow", "Job", "Meta", "QueueControl", "Worker"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -90,6 +90,8 @@ class Job(Base):
     fair_rank: Mapped[int] = mapped_column(BigInteger)  # start-time fair queuing round (jobqueue._policy)
     attempts: Mapped[int] = mapped_column(Integer)
     max_attempts: Mapped[int] = mapped_column(Integer)
+    # attempts lost to a crash of the whole claim (lease expired, batch handler raised): such a job runs alone
+    crashes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     batch_key: Mapped[str | None] = mapped_column(String(100))
     parent_job_id: Mapped[int | None] = mapped_column(JobId, ForeignKey("jobs.id", ondelete="SET NULL"))
@@ -189,3 +191,14 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class AdvisoryLease(Base):
+    """A named role that one process at a time holds until `expires_at` (e.g. `delivery-editor`), renewed by its
+    holder and taken over by anyone once it expired (`JobStore.hold_lease`)."""
+
+    __tablename__ = "advisory_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[float] = mapped_column(Double)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from jobqueue._context import AbortReason, HandlerResult, JobContext
 from jobqueue._types import JobState
 from jobqueue.errors import (
+    BatchFailed,
     DatabaseUnavailable,
     InvalidTransition,
     JobFailed,
@@ -92,7 +93,9 @@ async def _fail(store: JobStore, ctx: JobContext, exc: BaseException) -> str:
     error = error_line(exc)
     if not isinstance(exc, JobFailed):
         logger.error("job %s: handler crashed", job.id, exc_info=exc, extra={"job_id": job.id})
-    updated = await store.fail(job, error=error, retryable=retryable)
+    # a whole batch's failure: another attempt, alone (the store marks the job so that no claim batches it again)
+    isolate = isinstance(exc, BatchFailed)
+    updated = await store.fail(job, error=error, retryable=retryable, isolate=isolate)
     outcome = "retried" if updated.state == JobState.QUEUED else "failed"
     logger.info(
         "job %s %s (attempt %d of %d): %s",

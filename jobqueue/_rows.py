@@ -58,6 +58,7 @@ NEW_JOB_COLUMNS: tuple[str, ...] = (
     "priority",
     "attempts",
     "max_attempts",
+    "crashes",
     "idempotency_key",
     "batch_key",
     "parent_job_id",
@@ -186,6 +187,7 @@ def job_from_row(row: Sequence[Any]) -> Job:
             "not_before": from_epoch(r[i["not_before"]]),
             "time_limit_seconds": r[i["time_limit_seconds"]],
             "cancelled_by": r[i["cancelled_by"]],
+            "crashes": r[i["crashes"]],
         }
     )
 
@@ -213,6 +215,7 @@ def new_job_values(new: NewJob, *, now: float) -> dict[str, Any]:
         "priority": new.priority,
         "attempts": 0,
         "max_attempts": new.max_attempts,
+        "crashes": 0,
         "idempotency_key": new.idempotency_key,
         "batch_key": new.batch_key,
         "parent_job_id": new.parent_job_id,

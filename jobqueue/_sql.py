@@ -102,8 +102,8 @@ def _claimable(batch: bool) -> list[ColumnElement[bool]]:
         or_(c.guild_id.is_(None), c.guild_id.not_in(select(GUILDS.c.guild_id).where(GUILDS.c.paused.is_(True)))),
         ~exists().where(CONTROL.c.name == "global", CONTROL.c.paused.is_(True)),
     ]
-    if batch:
-        conds.append(c.batch_key == bindparam("want_batch"))
+    if batch:  # batch-mates: the same key, and never a job that already lost an attempt to a crash (it runs alone)
+        conds += [c.batch_key == bindparam("want_batch"), c.crashes == literal_column("0")]
     return conds
 
 

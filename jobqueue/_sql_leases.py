@@ -122,22 +122,23 @@ class SqlLeases(SqlCore):
             raise LeaseLost(job.id, job.lease_owner)
         return job_from_row(rows[0])
 
-    def _fail(self, tx: Tx, job: Job, error: str, retryable: bool, now: float) -> Job:
+    def _fail(self, tx: Tx, job: Job, error: str, retryable: bool, now: float, isolate: bool) -> Job:
         row = tx.conn.execute(
             select(c.attempts, c.max_attempts).where(c.id == job.id, c.lease_token == job.lease_token)
         ).first()
         if row is None:
             raise LeaseLost(job.id, job.lease_owner)
         attempts, max_attempts = row
+        crashed: dict[str, Any] = {"crashes": c.crashes + 1} if isolate else {}
         if retryable and attempts < max_attempts:
             not_before = now + self.options.backoff(attempts).total_seconds()
-            return _guarded(tx, job, state="queued", error=error, not_before=not_before, **_NO_LEASE)
+            return _guarded(tx, job, state="queued", error=error, not_before=not_before, **crashed, **_NO_LEASE)
         state = JobState.DEAD if retryable else JobState.FAILED
-        return _guarded(tx, job, state=state.value, error=error, finished_at=now, **_NO_LEASE)
+        return _guarded(tx, job, state=state.value, error=error, finished_at=now, **crashed, **_NO_LEASE)
 
-    async def fail(self, job: Job, *, error: str, retryable: bool) -> Job:
+    async def fail(self, job: Job, *, error: str, retryable: bool, isolate: bool = False) -> Job:
         now = self._now()
-        return await self.db.write(lambda tx: self._fail(tx, job, error, retryable, now))
+        return await self.db.write(lambda tx: self._fail(tx, job, error, retryable, now, isolate))
 
     async def release(self, job: Job) -> Job:
         values = {"state": "queued", "attempts": c.attempts - 1, "not_before": None, **_NO_LEASE}
@@ -160,13 +161,14 @@ class SqlLeases(SqlCore):
             select(*cols).where(running, c.lease_expires_at < now)
         ).all():
             msg = f"lease expired on attempt {attempts} (worker {owner} stopped heartbeating)"
+            crashed = c.crashes + 1  # the worker died mid-claim (maybe of this job): it runs alone from now on
             if cancel:
                 n += _reap_update(tx, jid, token, state="cancelled", finished_at=now)
             elif attempts < max_attempts:
                 nb = now + self.options.backoff(attempts).total_seconds()
-                n += _reap_update(tx, jid, token, state="queued", error=msg, not_before=nb)
+                n += _reap_update(tx, jid, token, state="queued", error=msg, not_before=nb, crashes=crashed)
             else:
-                n += _reap_update(tx, jid, token, state="dead", error=msg, finished_at=now)
+                n += _reap_update(tx, jid, token, state="dead", error=msg, finished_at=now, crashes=crashed)
         return n
 
     async def reap_expired(self) -> int:

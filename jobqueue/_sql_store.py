@@ -6,7 +6,8 @@ beside its in-memory twin (`jobqueue._memory_<concern>`):
 - `jobqueue._sql_leases`: claims, lease-guarded worker writes, reaping, the worker registry (`SqlLeases`);
 - `jobqueue._sql_blobs`: blobs and their retention, `gc` and `forget_user` (`SqlBlobs`);
 - `jobqueue._sql_settings`: guild settings, pausing, meta values (`SqlSettings`);
-- `jobqueue._sql_stats`: position, ETA and queue statistics (`SqlStats`).
+- `jobqueue._sql_stats`: position, ETA and queue statistics (`SqlStats`);
+- `jobqueue._sql_advisory`: advisory leases, named roles one process holds at a time (`SqlAdvisory`).
 
 Other features (challenges) reach the same database through `store.db` with their own tables and Alembic revisions,
 run the job units `get_job`/`enqueue_job`/`cancel_job` inside their own transactions, and name what they keep alive
@@ -15,6 +16,7 @@ in the `KeptRefs` handed to the store where it is opened.
 
 from __future__ import annotations
 
+from jobqueue._sql_advisory import SqlAdvisory
 from jobqueue._sql_blobs import SqlBlobs
 from jobqueue._sql_jobs import SqlJobs
 from jobqueue._sql_leases import SqlLeases
@@ -24,5 +26,5 @@ from jobqueue._sql_stats import SqlStats
 __all__ = ["SqlJobStore"]
 
 
-class SqlJobStore(SqlJobs, SqlLeases, SqlBlobs, SqlSettings, SqlStats):
+class SqlJobStore(SqlJobs, SqlLeases, SqlBlobs, SqlSettings, SqlStats, SqlAdvisory):
     """The durable `JobStore` (see `jobqueue.open_store`)."""

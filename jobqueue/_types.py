@@ -128,6 +128,9 @@ class Job:
     not_before: datetime | None = None  # retry backoff: not claimable before this
     time_limit_seconds: float | None = None  # the reaper fails a running job after this many seconds
     cancelled_by: int | None = None  # user id that asked for the cancel (None: system or unknown)
+    # attempts lost to a crash of the whole claim (its lease expired, or the batch handler raised): such a job is
+    # never batched again, so a poison job cannot take innocent batch-mates down with it a second time
+    crashes: int = 0
 
     @property
     def terminal(self) -> bool:

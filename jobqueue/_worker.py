@@ -9,8 +9,13 @@ While it runs, a `LeaseKeeper` heartbeats every lease (≤ 1 s, which is how a c
 newest progress. Outcomes: a `HandlerResult` completes the job (lease-guarded: a worker that lost its lease writes
 nothing); `PermanentError` fails it; `RetryableError` and any unexpected exception fail it retryably (the store
 requeues with backoff or marks it dead once attempts are spent); a cancel marks it cancelled; the time limit fails it;
-shutdown releases it without burning an attempt. Final writes are shielded from cancellation; CancelledError is always
-re-raised. In the background the worker registers itself, heartbeats its worker row and reaps expired leases.
+shutdown releases it without burning an attempt. Fault isolation (`jobqueue._health`): an exception escaping the
+batch handler fails each job of the batch retryably and marks it to run alone (`BatchFailed`); a job that lost an
+attempt to a crash (`Job.crashes`: also a lease reaped after the process died) is never given batch-mates; after
+`unhealthy_after` claims in a row crashed as a whole the worker stops claiming and sets `unhealthy` to the reason
+(`stylebot engine` answers /healthz with 503), in burst mode it returns. Final writes are shielded from
+cancellation; CancelledError is always re-raised. In the background the worker registers itself, heartbeats its
+worker row and reaps expired leases.
 
 Database outages (`DatabaseUnavailable`: a server restarting or refusing connections, SQLite locked or its disk full)
 never end the worker: claims back off exponentially with jitter (up to `max_backoff` seconds), the outage is logged
@@ -35,10 +40,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from foundation import Outage, log_context
 
 from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
+from jobqueue._health import CrashStreak, claim_outcomes
 from jobqueue._lease import LeaseKeeper
 from jobqueue._outcome import finish_job
 from jobqueue._types import Job, JobState
-from jobqueue.errors import DatabaseUnavailable, JobQueueError
+from jobqueue.errors import BatchFailed, DatabaseUnavailable, JobQueueError
 
 if TYPE_CHECKING:
     from jobqueue import JobStore
@@ -87,6 +93,7 @@ class Worker:
         device: str | None = None,
         on_finished: Callable[[Job, str, float], None] | None = None,
         max_backoff: float = 30.0,
+        unhealthy_after: int | None = None,
     ) -> None:
         if handler is None and batch_handler is None:
             raise ValueError("Worker needs a handler or a batch_handler")
@@ -112,6 +119,12 @@ class Worker:
         self._outage = Outage(f"worker {self.worker_id}: the job store", logger, base=poll_interval, cap=max_backoff)
         self._retry_in = 0.0  # after a failed claim: how long to back off
         self._finishing_late = False  # a final write waits for the database to come back
+        self._crashes = CrashStreak(unhealthy_after)
+
+    @property
+    def unhealthy(self) -> str | None:
+        """Why this worker stopped claiming (claims kept crashing as a whole), or None while it is healthy."""
+        return self._crashes.reason
 
     # -- control --------------------------------------------------------------------------------------------------
     def stop(self, *, now: bool = False) -> None:
@@ -164,6 +177,10 @@ class Worker:
     # -- the loop -------------------------------------------------------------------------------------------------
     async def _loop(self) -> None:
         while not self._stop.is_set():
+            if self.unhealthy is not None:
+                if not self.burst:  # stay registered and answer /healthz (503) until an operator acts
+                    await self._stop.wait()
+                return
             jobs = await self._claim()
             if jobs:
                 await self._process(jobs)
@@ -177,7 +194,8 @@ class Worker:
         """The next claim (empty when nothing is ready), or None when the store failed (back off `_retry_in`)."""
         try:
             jobs = list(await self.store.claim(self.worker_id, lease_seconds=self.lease_seconds, limit=1))
-            if jobs and self.batch_size > 1 and jobs[0].batch_key is not None:
+            # a job that already lost an attempt to a crash runs alone (the store never hands it out as a batch-mate)
+            if jobs and self.batch_size > 1 and jobs[0].batch_key is not None and not jobs[0].crashes:
                 more = await self.store.claim(
                     self.worker_id,
                     lease_seconds=self.lease_seconds,
@@ -261,6 +279,15 @@ class Worker:
                 self._keeper, self._current = None, []
             await keeper.close()
             await shielded(self._finish(contexts, outcomes))
+            self._judge(contexts, outcomes)
+
+    def _judge(self, contexts: Sequence[JobContext], outcomes: Sequence[HandlerResult | BaseException]) -> None:
+        """Log a whole batch's failure once; count claims that crashed as a whole (see `jobqueue._health`)."""
+        cause = outcomes[0].__cause__ if outcomes and isinstance(outcomes[0], BatchFailed) else None
+        if cause is not None:
+            logger.error("batch of %d jobs failed as a whole; each runs alone next", len(outcomes), exc_info=cause)
+        if self._crashes.record(contexts, outcomes):
+            logger.error("worker %s is unhealthy: %s", self.worker_id, self.unhealthy)
 
     async def _finish(self, contexts: Sequence[JobContext], outcomes: Sequence[HandlerResult | BaseException]) -> None:
         for ctx, outcome in zip(contexts, outcomes, strict=True):
@@ -316,7 +343,7 @@ class Worker:
             task.cancel()
             await asyncio.wait({task}, timeout=self.abort_grace)
             raise
-        return _outcomes(task, len(jobs))
+        return claim_outcomes(task, [job.id for job in jobs])
 
     async def _early_finish(self, contexts: Sequence[JobContext]) -> None:
         """In a batch, a job cancelled while the others go on is marked cancelled at once (its result is dropped)."""
@@ -356,19 +383,6 @@ class Worker:
         await asyncio.wait({task}, timeout=self.abort_grace)
         if not task.done():  # it even swallows cancellation: leave it behind, the abort reason decides the write
             logger.error("handler task %s does not stop; abandoning it", task.get_name())
-
-
-def _outcomes(task: asyncio.Task[Any], n: int) -> list[HandlerResult | BaseException]:
-    if not task.done() or task.cancelled():
-        return [asyncio.CancelledError() for _ in range(n)]
-    exc = task.exception()
-    if exc is not None:
-        return [exc for _ in range(n)]
-    results = list(task.result())
-    if len(results) != n:
-        err = RuntimeError(f"batch handler returned {len(results)} results for {n} jobs")
-        return [err for _ in range(n)]
-    return results
 
 
 async def shielded(aw: Awaitable[T]) -> T:

@@ -12,7 +12,8 @@ foundation.StylebotError
     ├── SchemaMismatch(expected, found)
     └── JobFailed            raised by job handlers, read by the worker
         ├── RetryableError   try again (backoff, up to max attempts)
-        │   └── DatabaseUnavailable(url, reason)   unreachable, refusing connections, locked or disk full
+        │   ├── DatabaseUnavailable(url, reason)   unreachable, refusing connections, locked or disk full
+        │   └── BatchFailed(job_ids)               the batch handler raised for the whole batch: each runs alone
         └── PermanentError   fail now
 
 `jobqueue._db` translates every driver error into `DatabaseUnavailable` (a passing condition: the worker, the lease
@@ -25,6 +26,7 @@ from __future__ import annotations
 from foundation import StylebotError
 
 __all__ = [
+    "BatchFailed",
     "BlobNotFound",
     "ConstraintViolation",
     "DatabaseError",
@@ -146,6 +148,19 @@ class DatabaseUnavailable(RetryableError):
         self.disk_full = disk_full
         tail = f": {reason}" if reason else ""
         super().__init__(f"database {url} is unavailable{tail}")
+
+
+class BatchFailed(RetryableError):
+    """The batch handler raised for the whole batch, not for one job (a CUDA error, out of memory for the batch).
+
+    Made by the worker, never by handlers: it is no job's own outcome, so every job of the batch gets another attempt
+    (whatever the original error's type) and runs alone from then on; the original error is the `__cause__`.
+    """
+
+    def __init__(self, job_ids: list[int], cause: BaseException) -> None:
+        self.job_ids = list(job_ids)
+        reason = " ".join(f"{type(cause).__name__}: {cause}".split()).rstrip(":")
+        super().__init__(f"batch of jobs {', '.join(map(str, job_ids))} failed as a whole ({reason}); runs alone next")
 
 
 class PermanentError(JobFailed):

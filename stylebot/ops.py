@@ -89,6 +89,15 @@ class EngineMetrics:
         self.pruned = Counter(
             "stylebot_retention_pruned", "Stored images/results deleted by retention", registry=self.registry
         )
+        self.unhealthy = Gauge(
+            "stylebot_engine_unhealthy",
+            "1 once this engine stopped claiming because its claims kept crashing as a whole (see /healthz)",
+            registry=self.registry,
+        )
+
+    def watch(self, worker: Any) -> None:
+        """Read the worker's health (`jobqueue.Worker.unhealthy`) at every scrape."""
+        self.unhealthy.set_function(lambda: 0.0 if worker.unhealthy is None else 1.0)
 
     def job_finished(self, state: str, seconds: float) -> None:
         self.finished.labels(state=state).inc()

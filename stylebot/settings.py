@@ -97,6 +97,12 @@ class Settings:
     poll_interval: float = _env("STYLEBOT_POLL_INTERVAL", "Seconds between queue polls when idle.", default=0.5)
     max_attempts: int = _env("STYLEBOT_MAX_ATTEMPTS", "Attempts before a job is marked dead.", default=3)
     batch_size: int = _env("STYLEBOT_BATCH_SIZE", "Compatible jobs a GPU worker runs as one batch.", default=4)
+    unhealthy_after: int = _env(
+        "STYLEBOT_UNHEALTHY_AFTER",
+        "Claims in a row that crash as a whole (e.g. a lost GPU) before an engine stops claiming and its /healthz "
+        "answers 503 (0 = never).",
+        default=3,
+    )
     # Delivery
     progress_interval: float = _env(
         "STYLEBOT_PROGRESS_INTERVAL",

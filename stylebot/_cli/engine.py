@@ -18,6 +18,10 @@ that cannot be bound is logged and the engine works on without it). They are
 cancelled together when the worker stops (signal, or the queue drained in `--burst` mode); a service that crashes
 stops the worker (its job is released) and the process exits with status 1. To add one, append its factory in
 `build_services`.
+
+After STYLEBOT_UNHEALTHY_AFTER claims in a row crashed as a whole (jobqueue._health) the worker stops claiming:
+/healthz answers 503 with the reason, `stylebot_engine_unhealthy` is 1, and the process (kept up for the operator to
+look at) exits 1 when stopped or, with --burst, at once.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from stylebot._cli._args import bounded_float
 from stylebot.errors import UsageError
 from stylebot.settings import Settings
 
-__all__ = ["Service", "build_services", "register", "serve"]
+__all__ = ["Service", "build_services", "engine_health", "register", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +127,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             shutdown_timeout=args.shutdown_timeout,
             device=device,
             on_finished=metrics.on_finished,
+            unhealthy_after=settings.unhealthy_after or None,
         )
+        metrics.watch(worker)
         services = build_services(store, settings, worker, metrics)
         try:
             stats = await serve(worker, services)
@@ -137,6 +143,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         f"worker {worker.worker_id}: {stats.succeeded} succeeded, {stats.failed} failed, {stats.retried} retried, "
         f"{stats.cancelled} cancelled, {stats.released} released\n"
     )
+    if worker.unhealthy is not None:
+        logger.error("engine stopped unhealthy: %s", worker.unhealthy)
+        return 1
     return 0
 
 
@@ -156,6 +165,7 @@ def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = N
             token=settings.discord_token,
             api_base=settings.discord_api_base,
             progress_interval=settings.progress_interval,
+            worker_id=worker.worker_id,  # edits only this worker's running jobs (delivery._editors)
         )
 
     async def retention() -> None:
@@ -167,19 +177,28 @@ def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = N
     return services
 
 
-def _ops_service(store: Any, settings: Settings, worker: Any, metrics: Any) -> Service:
-    """`/healthz` (the database answers) and `/metrics` (`metrics`, plus the shared queue's gauges) for this engine."""
-    from stylebot.ops import OpsServer
+def engine_health(store: Any, worker: Any) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The engine's health check: the database answers and the worker still claims (else 503 with the reason)."""
 
     async def health() -> dict[str, Any]:
         await store.is_paused()  # the database answers
-        return {"status": "ok", "worker": worker.worker_id, "device": worker.device, "jobs": worker.stats.claimed}
+        body = {"status": "ok", "worker": worker.worker_id, "device": worker.device, "jobs": worker.stats.claimed}
+        if worker.unhealthy is not None:  # claims kept crashing as a whole: it stopped claiming (jobqueue._health)
+            body.update(status="unhealthy", reason=worker.unhealthy)
+        return body
+
+    return health
+
+
+def _ops_service(store: Any, settings: Settings, worker: Any, metrics: Any) -> Service:
+    """`/healthz` (`engine_health`) and `/metrics` (`metrics`, plus the shared queue's gauges) for this engine."""
+    from stylebot.ops import OpsServer
 
     ops = OpsServer(
         role="engine",
         host=settings.metrics_host,
         port=settings.engine_metrics_port,
-        health=health,
+        health=engine_health(store, worker),
         stats=store.stats,
         registry=metrics.registry,
     )

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from delivery import DeliveryLoop
 from delivery.testing import RecordingPoster
-from jobqueue import DeliveryTarget, JobStore, TargetKind, open_store
+from jobqueue import DeliveryTarget, JobStore, TargetKind
 from tests.delivery.helpers import CHANNEL_ID, fail, png, run_job, submit, succeed
-
-
-@pytest.fixture
-async def sql_store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}")
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def test_results_failures_and_progress_are_delivered_once_from_sqlite(sql_store: JobStore) -> None:

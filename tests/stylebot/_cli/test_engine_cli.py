@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -64,6 +65,44 @@ async def test_the_delivery_service_edits_progress_at_the_configured_interval(mo
 
     monkeypatch.setattr(delivery, "run_delivery", recording_run_delivery)
     settings = Settings.from_env({"STYLEBOT_PROGRESS_INTERVAL": "7.5", "DISCORD_TOKEN": "t"}, dotenv=None)
-    services = build_services(object(), settings.replace(engine_metrics_port=0), object(), metrics=object())
+    worker = SimpleNamespace(worker_id="gpu-1")
+    services = build_services(object(), settings.replace(engine_metrics_port=0), worker, metrics=object())
     await services[0]()
     assert seen["progress_interval"] == 7.5 and Settings().progress_interval == 3.0
+    assert seen["worker_id"] == "gpu-1"  # edits only its own worker's running jobs
+
+
+async def test_an_engine_whose_claims_keep_crashing_answers_healthz_503_with_the_reason() -> None:
+    import aiohttp
+
+    from jobqueue import Worker
+    from jobqueue.testing import InMemoryJobStore
+    from stylebot._cli.engine import engine_health
+    from stylebot.ops import EngineMetrics, OpsServer
+    from tests.jobqueue.test_worker import FAST, OPTIONS, submit
+
+    async def lost_gpu(jobs: object, contexts: object) -> list[object]:
+        raise RuntimeError("CUDA error: device-side assert triggered")
+
+    store = InMemoryJobStore(OPTIONS)
+    await submit(store, 4, batch_key="fast:64")
+    worker = Worker(store, batch_handler=lost_gpu, batch_size=2, unhealthy_after=2, **FAST)  # type: ignore[arg-type]
+    metrics = EngineMetrics()
+    metrics.watch(worker)
+    ops = OpsServer(
+        role="engine", host="127.0.0.1", port=0, health=engine_health(store, worker), registry=metrics.registry
+    )
+    port = await ops.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert resp.status == 200
+            await worker.run_until_idle()  # burst mode: returns once it stopped claiming
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                body = await resp.json()
+                assert resp.status == 503 and body["status"] == "unhealthy"
+                assert "crashed as a whole" in body["reason"] and "CUDA error" in body["reason"]
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                assert "stylebot_engine_unhealthy 1.0" in await resp.text()
+    finally:
+        await ops.stop()
