@@ -71,9 +71,14 @@ class MemoryLeases(MemoryCore):
             current = self._leased(job)
             now = self._now()
             changes: dict[str, Any] = {"lease_expires_at": now + timedelta(seconds=lease_seconds), "heartbeat_at": now}
-            if progress is not None:
-                changes["progress"] = dataclasses.replace(progress, updated_at=now)
-            return self._set(current, **changes).cancel_requested
+            old = current.progress.preview_sha if current.progress else None
+            if progress is not None:  # a report without a new preview keeps the last one
+                preview = progress.preview_sha or old
+                changes["progress"] = dataclasses.replace(progress, preview_sha=preview, updated_at=now)
+            cancel = self._set(current, **changes).cancel_requested
+            if progress is not None and progress.preview_sha not in (None, old):
+                await self._drop_unused_blobs([old])  # the superseded preview, unless another job uses it
+            return cancel
 
     async def complete(
         self, job: Job, *, result: bytes, meta: dict[str, Any], progress: JobProgress | None = None
@@ -102,14 +107,25 @@ class MemoryLeases(MemoryCore):
             now = self._now()
             if retryable and current.attempts < current.max_attempts:
                 nb = now + self.options.backoff(current.attempts)
-                return self._set(current, state=_Q, error=error, not_before=nb, **_NO_LEASE)
+                return await self._requeue(current, error=error, not_before=nb)
             state = JobState.DEAD if retryable else JobState.FAILED
             return self._set(current, state=state, error=error, finished_at=now, **_NO_LEASE)
 
     async def release(self, job: Job) -> Job:
         async with self._lock:
             current = self._leased(job)
-            return self._set(current, state=_Q, attempts=max(0, current.attempts - 1), not_before=None, **_NO_LEASE)
+            return await self._requeue(current, attempts=max(0, current.attempts - 1), not_before=None)
+
+    def _without_preview(self, job: Job, **changes: Any) -> tuple[Job, str | None]:
+        """Back to the queue without the attempt's progress preview; returns the job and that preview's sha."""
+        old = job.progress.preview_sha if job.progress else None
+        progress = dataclasses.replace(job.progress, preview_sha=None) if job.progress else None
+        return self._set(job, state=_Q, progress=progress, **changes, **_NO_LEASE), old
+
+    async def _requeue(self, job: Job, **changes: Any) -> Job:
+        queued, old = self._without_preview(job, **changes)
+        await self._drop_unused_blobs([old])  # the next claim starts without a preview
+        return queued
 
     async def mark_cancelled(self, job: Job) -> Job:
         async with self._lock:
@@ -118,7 +134,7 @@ class MemoryLeases(MemoryCore):
 
     async def reap_expired(self) -> int:
         async with self._lock:
-            now, n = self._now(), 0
+            now, n, superseded = self._now(), 0, []
             for job in list(self._jobs.values()):
                 if job.state != _R:
                     continue
@@ -128,20 +144,23 @@ class MemoryLeases(MemoryCore):
                     msg = f"time limit of {limit:g} s exceeded (worker {job.lease_owner})"
                     self._set(job, state=JobState.FAILED, error=msg, finished_at=now, **_NO_LEASE)
                 elif job.lease_expires_at is not None and job.lease_expires_at < now:
-                    self._reap_one(job, now)
+                    superseded.append(self._reap_one(job, now))
                 else:
                     continue
                 n += 1
+            await self._drop_unused_blobs(superseded)
             return n
 
-    def _reap_one(self, job: Job, now: datetime) -> None:
+    def _reap_one(self, job: Job, now: datetime) -> str | None:
+        """Settle one expired lease; returns the preview it superseded when the job goes back to the queue."""
         msg = f"lease expired on attempt {job.attempts} (worker {job.lease_owner} stopped heartbeating)"
         if job.cancel_requested:
             self._set(job, state=JobState.CANCELLED, finished_at=now, **_NO_LEASE)
         elif job.attempts < job.max_attempts:
-            self._set(job, state=_Q, error=msg, not_before=now + self.options.backoff(job.attempts), **_NO_LEASE)
+            return self._without_preview(job, error=msg, not_before=now + self.options.backoff(job.attempts))[1]
         else:
             self._set(job, state=JobState.DEAD, error=msg, finished_at=now, **_NO_LEASE)
+        return None
 
     # the registry of workers
     async def register_worker(self, worker_id: str, *, hostname: str, pid: int, device: str | None) -> None:
