@@ -151,5 +151,8 @@ def kept_jobs_select() -> Select[Any]:
 
 def challenge_kept_refs() -> KeptRefs[Select[Any]]:
     """What open (or not yet announced) challenges keep in the job store; entry points open it with
-    `open_store(url, kept=challenge_kept_refs())`, so `gc` and `forget_user` leave those blobs and jobs alone."""
-    return KeptRefs(blobs=tuple(kept_blobs_selects()), jobs=(kept_jobs_select(),))
+    `open_store(url, kept=challenge_kept_refs())`, so `gc` and `forget_user` leave those blobs and jobs alone, and
+    `forget_user` forgets the member's challenge rows too (`jobqueue.challenges._forget`)."""
+    from jobqueue.challenges._forget import forget_member  # (it builds on this module's tables)
+
+    return KeptRefs(blobs=tuple(kept_blobs_selects()), jobs=(kept_jobs_select(),), forget=(forget_member,))
