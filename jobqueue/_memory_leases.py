@@ -72,11 +72,10 @@ class MemoryLeases(MemoryCore):
             now = self._now()
             changes: dict[str, Any] = {"lease_expires_at": now + timedelta(seconds=lease_seconds), "heartbeat_at": now}
             old = current.progress.preview_sha if current.progress else None
-            if progress is not None:  # a report without a new preview keeps the last one
-                preview = progress.preview_sha or old
-                changes["progress"] = dataclasses.replace(progress, preview_sha=preview, updated_at=now)
+            if progress is not None:  # replaces the last preview (with a new one, or none)
+                changes["progress"] = dataclasses.replace(progress, updated_at=now)
             cancel = self._set(current, **changes).cancel_requested
-            if progress is not None and progress.preview_sha not in (None, old):
+            if progress is not None and progress.preview_sha != old:
                 await self._drop_unused_blobs([old])  # the superseded preview, unless another job uses it
             return cancel
 

@@ -168,8 +168,7 @@ HEARTBEAT_PROGRESS = (
         progress_step=bindparam("step"),
         progress_total=bindparam("total"),
         progress_loss=bindparam("loss", type_=Double),
-        # a report without a new preview keeps the last one (`SqlLeases.heartbeat` deletes a superseded one)
-        progress_preview_sha=func.coalesce(bindparam("preview_sha"), c.progress_preview_sha),
+        progress_preview_sha=bindparam("preview_sha"),  # `SqlLeases.heartbeat` deletes the one it supersedes
         progress_updated_at=bindparam("now", type_=Double),
     )
     .returning(c.cancel_requested)

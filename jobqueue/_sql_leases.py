@@ -94,25 +94,24 @@ class SqlLeases(SqlCore):
             "now": now,
             "expires": now + lease_seconds,
         }
-        stmt = HEARTBEAT
         if progress is not None:
-            stmt = HEARTBEAT_PROGRESS
             params |= {"step": progress.step, "total": progress.total, "loss": progress.loss}
             params["preview_sha"] = progress.preview_sha
-        if progress is not None and progress.preview_sha is not None:  # a new preview replaces the last one
-            return await self.db.write(lambda tx: self._replace_preview(tx, job, params))
-        [rows] = await self.db.run_fast([(stmt, params)])
+            # the report replaces the last preview (with a new one, or none): deleted unless another row uses it;
+            # SQLite runs the check off the event loop (it reads every job row)
+            return await self.db.write(lambda tx: self._replace_preview(tx, job, params), bulky=True)
+        [rows] = await self.db.run_fast([(HEARTBEAT, params)])
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
         return bool(rows[0][0])
 
     def _replace_preview(self, tx: Tx, job: Job, params: dict[str, Any]) -> bool:
-        """Store the progress with its new preview and delete the preview it supersedes, unless another row uses it."""
+        """Store the progress with its preview and delete the preview it supersedes, unless another row uses it."""
         old = tx.conn.execute(select(c.progress_preview_sha).where(c.id == job.id).with_for_update()).scalar()
         rows = tx.fast(HEARTBEAT_PROGRESS, params)
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
-        if old != params["preview_sha"]:
+        if old is not None and old != params["preview_sha"]:
             drop_unused_blobs(tx, [old], self.kept.blobs)
         return bool(rows[0][0])
 

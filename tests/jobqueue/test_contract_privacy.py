@@ -33,11 +33,14 @@ async def test_a_new_preview_deletes_the_one_it_supersedes(store: JobStore) -> N
     [job] = await store.claim("w", lease_seconds=LEASE)
     first = await _preview(store, job, 1)
     second = await _preview(store, job, 2)
-    assert await _gone(store, first)
-    await store.heartbeat(job, lease_seconds=LEASE, progress=JobProgress(step=3, total=10))  # no new preview
+    assert await _gone(store, first) and not await _gone(store, second)
+    await store.heartbeat(job, lease_seconds=LEASE, progress=JobProgress(step=3, total=10))  # no preview this time
     current = await store.get(job.id)
-    assert current.progress is not None and current.progress.step == 3
-    assert current.progress.preview_sha == second and not await _gone(store, second)
+    assert current.progress is not None and current.progress.step == 3 and current.progress.preview_sha is None
+    assert await _gone(store, second)
+    third = await _preview(store, job, 4)
+    await store.heartbeat(job, lease_seconds=LEASE)  # only the lease: the preview stays
+    assert (await store.get(job.id)).progress.preview_sha == third  # type: ignore[union-attr]
 
 
 async def test_a_superseded_preview_that_another_job_uses_is_kept(store: JobStore) -> None:

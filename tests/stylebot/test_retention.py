@@ -54,6 +54,17 @@ async def test_prune_refuses_a_negative_age() -> None:
         await prune_once(InMemoryJobStore(), retention_days=-1)
 
 
+async def _serve_until(done: asyncio.Event, store: InMemoryJobStore, **kw: Any) -> None:
+    """Run the retention service until `done` is set (5 s at most), then cancel it."""
+    task = asyncio.create_task(run_retention(store, **kw))
+    try:
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def test_the_service_prunes_periodically_and_survives_a_failed_pass(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
     store = InMemoryJobStore(store_options(clock))
@@ -75,13 +86,7 @@ async def test_the_service_prunes_periodically_and_survives_a_failed_pass(caplog
 
     store.gc = flaky_gc  # type: ignore[method-assign]
     with caplog.at_level(logging.INFO, logger="stylebot.retention"):
-        task = asyncio.create_task(run_retention(store, retention_days=1, interval=0.01, on_pruned=pruned))
-        try:
-            await asyncio.wait_for(two_passes.wait(), 5)
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+        await _serve_until(two_passes, store, retention_days=1, interval=0.01, on_pruned=pruned)
     assert calls[0] == DAY_SECONDS
     assert counts[:2] == [3, 0]  # the old job's content, style and result, then nothing
     assert "retention pass failed" in caplog.text
@@ -99,13 +104,7 @@ async def _run_token_passes(store: InMemoryJobStore, passes: int = 2, **kw: Any)
         return n
 
     store.expire_interaction_tokens = counted  # type: ignore[method-assign]
-    task = asyncio.create_task(run_retention(store, **kw))
-    try:
-        await asyncio.wait_for(enough.wait(), 5)
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    await _serve_until(enough, store, **kw)
 
 
 async def test_retention_zero_keeps_images_but_still_drops_expired_interaction_tokens(
