@@ -320,8 +320,9 @@ class InMemoryChallengeStore:
         return [e for e in self._entries.values() if e.challenge_id in live]
 
     async def kept_blobs(self) -> set[str]:
-        """Blobs that open (or not yet announced) challenges still need: style, entries' pictures and results."""
-        styles = {c.style_sha for c in self._challenges.values() if c.is_open or c.announced_at is None}
+        """Blobs that challenges still need: every challenge's style (the SQL store's foreign key), and open (or not
+        yet announced) challenges' entries' pictures and results."""
+        styles = {c.style_sha for c in self._challenges.values()}
         entries = self._live_entries()
         results = {job.result_sha for e in entries if (job := await self._job(e.job_id)) and job.result_sha}
         return styles | {e.content_sha for e in entries} | results
