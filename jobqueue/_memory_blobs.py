@@ -5,20 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobqueue._memory_core import KeptFn, MemoryCore
+from jobqueue._memory_core import KeptFn, MemoryCore, job_shas
 from jobqueue._types import TERMINAL_STATES, Job, JobState, TargetKind
 from jobqueue.errors import BlobNotFound
 
 __all__ = ["MemoryBlobs"]
-
-
-def _shas(job: Job) -> set[str]:
-    shas = {job.content_sha, *job.style_shas}
-    if job.result_sha:
-        shas.add(job.result_sha)
-    if job.progress is not None and job.progress.preview_sha:
-        shas.add(job.progress.preview_sha)
-    return shas
 
 
 def _job_kept(job: Job, cutoff: datetime) -> bool:
@@ -47,6 +38,8 @@ class MemoryBlobs(MemoryCore):
 
     async def forget_user(self, user_id: int) -> int:
         async with self._lock:
+            for forget_rows in self.kept.forget:  # other features' rows about the member (challenge entries, votes)
+                await forget_rows(user_id)
             kept_ids = await _kept_values(self.kept.jobs)
             doomed = [
                 j
@@ -56,15 +49,15 @@ class MemoryBlobs(MemoryCore):
             for job in doomed:
                 del self._jobs[job.id]
                 self._rank.pop(job.id, None)
-            still = (await _kept_values(self.kept.blobs)).union(*(_shas(j) for j in self._jobs.values()))
-            for sha in set().union(*(_shas(j) for j in doomed)) - still:
+            still = (await _kept_values(self.kept.blobs)).union(*(job_shas(j) for j in self._jobs.values()))
+            for sha in set().union(*(job_shas(j) for j in doomed)) - still:
                 self._blobs.pop(sha, None)
             return len(doomed)
 
     async def gc(self, *, retention_seconds: float) -> int:
         async with self._lock:
             cutoff = self._now() - timedelta(seconds=retention_seconds)
-            live = (_shas(j) for j in self._jobs.values() if _job_kept(j, cutoff))
+            live = (job_shas(j) for j in self._jobs.values() if _job_kept(j, cutoff))
             kept = (await _kept_values(self.kept.blobs)).union(*live)
             doomed = [sha for sha, (_, created) in self._blobs.items() if sha not in kept and created < cutoff]
             for sha in doomed:

@@ -16,9 +16,19 @@ from jobqueue._policy import ACTIVE_STATES, KeptRefs, StoreOptions, next_fair_ra
 from jobqueue._types import GuildSettings, Job, JobState, WorkerInfo
 from jobqueue.errors import JobNotFound
 
-__all__ = ["KeptFn", "MemoryCore"]
+__all__ = ["KeptFn", "MemoryCore", "job_shas"]
 
 KeptFn = Callable[[], Awaitable[Iterable[Any]]]  # an in-memory kept reference (see `KeptRefs`)
+
+
+def job_shas(job: Job) -> set[str]:
+    """Every blob a job references: content, styles, result, progress preview."""
+    shas = {job.content_sha, *job.style_shas}
+    if job.result_sha:
+        shas.add(job.result_sha)
+    if job.progress is not None and job.progress.preview_sha:
+        shas.add(job.progress.preview_sha)
+    return shas
 
 
 class MemoryCore:
@@ -68,6 +78,18 @@ class MemoryCore:
         sha = hashlib.sha256(data).hexdigest()
         self._blobs.setdefault(sha, (bytes(data), self._now()))
         return sha
+
+    async def _drop_unused_blobs(self, shas: Iterable[str | None]) -> None:
+        """Delete those of `shas` that no job and no kept reference uses any more (`_sql_blobs.drop_unused_blobs`)."""
+        doomed = {sha for sha in shas if sha}
+        if not doomed:
+            return
+        for fn in self.kept.blobs:
+            doomed -= set(await fn())
+        for job in self._jobs.values():
+            doomed -= job_shas(job)
+        for sha in doomed:
+            self._blobs.pop(sha, None)
 
     def _live_workers(self, within_seconds: float) -> list[WorkerInfo]:
         cutoff = self._now() - timedelta(seconds=within_seconds)

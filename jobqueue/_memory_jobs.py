@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jobqueue._memory_core import MemoryCore
-from jobqueue._policy import ACTIVE_STATES, RETRYABLE_FROM, check_enqueue_limits
+from jobqueue._policy import ACTIVE_STATES, INTERACTION_TOKEN_SECONDS, RETRYABLE_FROM, check_enqueue_limits
 from jobqueue._types import TERMINAL_STATES, EnqueueLimits, Job, JobState, NewJob, TargetKind, queued_job
 from jobqueue.errors import InvalidTransition
 
@@ -84,7 +84,9 @@ class MemoryJobs(MemoryCore):
             if job.state not in RETRYABLE_FROM:
                 raise InvalidTransition(job_id, job.state, "retry")
             self._rank[job_id] = self._fair_rank(job.user_id)
-            return self._set(job, state=_Q, attempts=0, cancel_requested=False, result_meta={}, **_CLEARED_ON_RETRY)
+            queued = self._set(job, state=_Q, attempts=0, cancel_requested=False, result_meta={}, **_CLEARED_ON_RETRY)
+            await self._drop_unused_blobs([job.progress.preview_sha if job.progress else None])  # the last run's
+            return queued
 
     async def purge(self, *, guild_id: int | None = None, user_id: int | None = None) -> int:
         async with self._lock:
@@ -108,8 +110,20 @@ class MemoryJobs(MemoryCore):
     async def mark_delivered(self, job_id: int) -> None:
         async with self._lock:
             job = self._job(job_id)
-            if job.delivered_at is None:
-                self._set(job, delivered_at=self._now())
+            target = dataclasses.replace(job.target, interaction_token=None)  # nothing needs it any more
+            self._set(job, delivered_at=job.delivered_at or self._now(), target=target)
+
+    async def expire_interaction_tokens(self, *, max_age_seconds: float = INTERACTION_TOKEN_SECONDS) -> int:
+        async with self._lock:
+            cutoff = self._now() - timedelta(seconds=max_age_seconds)
+            expired = [
+                j
+                for j in self._jobs.values()
+                if j.target.interaction_token is not None and (j.target.token_created_at or j.created_at) < cutoff
+            ]
+            for job in expired:
+                self._set(job, target=dataclasses.replace(job.target, interaction_token=None))
+            return len(expired)
 
     async def set_status_message(self, job_id: int, message_id: int) -> None:
         async with self._lock:

@@ -71,9 +71,13 @@ class MemoryLeases(MemoryCore):
             current = self._leased(job)
             now = self._now()
             changes: dict[str, Any] = {"lease_expires_at": now + timedelta(seconds=lease_seconds), "heartbeat_at": now}
-            if progress is not None:
+            old = current.progress.preview_sha if current.progress else None
+            if progress is not None:  # replaces the last preview (with a new one, or none)
                 changes["progress"] = dataclasses.replace(progress, updated_at=now)
-            return self._set(current, **changes).cancel_requested
+            cancel = self._set(current, **changes).cancel_requested
+            if progress is not None and progress.preview_sha != old:
+                await self._drop_unused_blobs([old])  # the superseded preview, unless another job uses it
+            return cancel
 
     async def complete(
         self, job: Job, *, result: bytes, meta: dict[str, Any], progress: JobProgress | None = None
@@ -103,14 +107,25 @@ class MemoryLeases(MemoryCore):
             crashes = current.crashes + 1 if isolate else current.crashes
             if retryable and current.attempts < current.max_attempts:
                 nb = now + self.options.backoff(current.attempts)
-                return self._set(current, state=_Q, error=error, not_before=nb, crashes=crashes, **_NO_LEASE)
+                return await self._requeue(current, error=error, not_before=nb, crashes=crashes)
             state = JobState.DEAD if retryable else JobState.FAILED
             return self._set(current, state=state, error=error, finished_at=now, crashes=crashes, **_NO_LEASE)
 
     async def release(self, job: Job) -> Job:
         async with self._lock:
             current = self._leased(job)
-            return self._set(current, state=_Q, attempts=max(0, current.attempts - 1), not_before=None, **_NO_LEASE)
+            return await self._requeue(current, attempts=max(0, current.attempts - 1), not_before=None)
+
+    def _without_preview(self, job: Job, **changes: Any) -> tuple[Job, str | None]:
+        """Back to the queue without the attempt's progress preview; returns the job and that preview's sha."""
+        old = job.progress.preview_sha if job.progress else None
+        progress = dataclasses.replace(job.progress, preview_sha=None) if job.progress else None
+        return self._set(job, state=_Q, progress=progress, **changes, **_NO_LEASE), old
+
+    async def _requeue(self, job: Job, **changes: Any) -> Job:
+        queued, old = self._without_preview(job, **changes)
+        await self._drop_unused_blobs([old])  # the next claim starts without a preview
+        return queued
 
     async def mark_cancelled(self, job: Job) -> Job:
         async with self._lock:
@@ -119,7 +134,7 @@ class MemoryLeases(MemoryCore):
 
     async def reap_expired(self) -> int:
         async with self._lock:
-            now, n = self._now(), 0
+            now, n, superseded = self._now(), 0, []
             for job in list(self._jobs.values()):
                 if job.state != _R:
                     continue
@@ -129,22 +144,25 @@ class MemoryLeases(MemoryCore):
                     msg = f"time limit of {limit:g} s exceeded (worker {job.lease_owner})"
                     self._set(job, state=JobState.FAILED, error=msg, finished_at=now, **_NO_LEASE)
                 elif job.lease_expires_at is not None and job.lease_expires_at < now:
-                    self._reap_one(job, now)
+                    superseded.append(self._reap_one(job, now))
                 else:
                     continue
                 n += 1
+            await self._drop_unused_blobs(superseded)
             return n
 
-    def _reap_one(self, job: Job, now: datetime) -> None:
+    def _reap_one(self, job: Job, now: datetime) -> str | None:
+        """Settle one expired lease; returns the preview it superseded when the job goes back to the queue."""
         msg = f"lease expired on attempt {job.attempts} (worker {job.lease_owner} stopped heartbeating)"
         crashes = job.crashes + 1  # the worker died mid-claim (maybe of this job): it runs alone from now on
         if job.cancel_requested:
             self._set(job, state=JobState.CANCELLED, finished_at=now, **_NO_LEASE)
         elif job.attempts < job.max_attempts:
             nb = now + self.options.backoff(job.attempts)
-            self._set(job, state=_Q, error=msg, not_before=nb, crashes=crashes, **_NO_LEASE)
+            return self._without_preview(job, error=msg, not_before=nb, crashes=crashes)[1]
         else:
             self._set(job, state=JobState.DEAD, error=msg, finished_at=now, crashes=crashes, **_NO_LEASE)
+        return None
 
     # the registry of workers
     async def register_worker(self, worker_id: str, *, hostname: str, pid: int, device: str | None) -> None:

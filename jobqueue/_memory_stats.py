@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from jobqueue._memory_core import MemoryCore
-from jobqueue._policy import STATS_WINDOW, eta_seconds
+from jobqueue._policy import STATS_WINDOW, eta_seconds, scoped_workers
 from jobqueue._types import Job, JobState, Position, QueueStats
 
 __all__ = ["MemoryStats"]
@@ -47,11 +47,13 @@ class MemoryStats(MemoryCore):
         if guild_id is not None:
             done = [j for j in jobs if j.state == JobState.SUCCEEDED and j.started_at and j.finished_at]
             runs = _run_seconds(done[-STATS_WINDOW:])
-        paused_guilds = tuple(sorted(g for g, s in self._guilds.items() if s.paused))
+        paused_guilds = tuple(sorted(g for g, s in self._guilds.items() if s.paused and guild_id in (None, g)))
+        running = tuple(sorted((j for j in jobs if j.state == _R), key=lambda j: j.id))
+        workers = self._live_workers(self.options.worker_alive_seconds)
         return QueueStats(
             counts=counts,
-            running=tuple(sorted((j for j in jobs if j.state == _R), key=lambda j: j.id)),
-            workers=tuple(self._live_workers(self.options.worker_alive_seconds)),
+            running=running,
+            workers=tuple(workers) if guild_id is None else scoped_workers(workers, {j.id for j in running}),
             mean_wait_seconds=sum(waits) / len(waits) if waits else None,
             mean_run_seconds=sum(runs) / len(runs) if runs else None,
             paused=self._paused or (guild_id is not None and guild_id in paused_guilds),

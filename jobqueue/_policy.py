@@ -10,13 +10,14 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from jobqueue._types import EnqueueLimits, GuildSettings, JobState, NewJob
+from jobqueue._types import EnqueueLimits, GuildSettings, JobState, NewJob, WorkerInfo
 from jobqueue.errors import QueueLimitExceeded
 
 __all__ = [
     "ACTIVE_STATES",
+    "INTERACTION_TOKEN_SECONDS",
     "RETRYABLE_FROM",
     "KeptRefs",
     "StoreOptions",
@@ -26,12 +27,14 @@ __all__ = [
     "eta_seconds",
     "new_lease_token",
     "next_fair_rank",
+    "scoped_workers",
     "utcnow",
 ]
 
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
 RETRYABLE_FROM = frozenset({JobState.FAILED, JobState.DEAD, JobState.CANCELLED})
 STATS_WINDOW = 50  # recent jobs used for mean wait / run time and the ETA
+INTERACTION_TOKEN_SECONDS = 15 * 60.0  # Discord accepts an interaction token this long; stored no longer
 
 
 def utcnow() -> datetime:
@@ -65,10 +68,15 @@ class KeptRefs(Generic[R]):
     `blobs`: blob shas that `gc` and `forget_user` must keep; `jobs`: job ids that `forget_user` must not delete.
     Each reference is a one-column SQLAlchemy select for `SqlJobStore` (run inside the store's transaction), and an
     async function returning the values for `InMemoryJobStore`.
+
+    `forget`: what the feature does with a member's rows when `forget_user` runs (delete or anonymise them), run
+    first, so that what it releases is no longer kept: `fn(tx, user_id)` inside `SqlJobStore`'s transaction, and
+    `async fn(user_id)` for `InMemoryJobStore`.
     """
 
     blobs: tuple[R, ...] = ()
     jobs: tuple[R, ...] = ()
+    forget: tuple[Callable[..., Any], ...] = ()
 
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
@@ -116,6 +124,16 @@ def eta_seconds(ahead: int, run_times: Iterable[float], workers_alive: int) -> f
         return None
     mean = sum(times) / len(times)
     return mean * (ahead // max(1, workers_alive) + 1)
+
+
+def scoped_workers(workers: Iterable[WorkerInfo], visible_job_ids: set[int]) -> tuple[WorkerInfo, ...]:
+    """Workers as one server's statistics show them: a job of another server that one runs is not named."""
+    return tuple(
+        w
+        if w.current_job_id is None or w.current_job_id in visible_job_ids
+        else dataclasses.replace(w, current_job_id=None)
+        for w in workers
+    )
 
 
 _GUILD_FIELDS = {f.name for f in dataclasses.fields(GuildSettings)} - {"guild_id"}

@@ -16,6 +16,12 @@ Semantics shared by every implementation:
   now + seconds and returns True, or returns False while another holder's lease on it runs; `drop_lease` gives it up.
 - every worker write (`heartbeat`, `complete`, `fail`, `release`, `mark_cancelled`) is guarded by the lease token
   that `claim` put on the returned `Job`; a write whose token no longer matches raises `LeaseLost`.
+- a job holds one progress preview at most: a new one replaces (and deletes) the last, a job put back in the queue
+  or retried loses it; a blob is deleted only when no job and no kept reference uses it (blobs are shared).
+- `forget_user` runs the features' own forgetting (`KeptRefs.forget`), then deletes the member's jobs that are not
+  running or kept, with every blob only they used; `stats(guild_id=…)` names no other server's ids or jobs.
+- an interaction token is stored until the job is delivered or `expire_interaction_tokens` finds it older than
+  Discord's 15 minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from jobqueue._policy import INTERACTION_TOKEN_SECONDS
 from jobqueue._types import (
     EnqueueLimits,
     GuildSettings,
@@ -93,7 +100,7 @@ class JobStore(Protocol):
 
     # delivery
     async def pending_deliveries(self, *, limit: int = 20) -> list[Job]: ...
-    async def mark_delivered(self, job_id: int) -> None: ...
+    async def mark_delivered(self, job_id: int) -> None: ...  # also drops the job's interaction token
     async def set_status_message(self, job_id: int, message_id: int) -> None: ...
 
     # advisory leases: a named role one holder keeps by renewing it; taken over by anyone once it expired
@@ -107,3 +114,4 @@ class JobStore(Protocol):
     async def set_meta(self, key: str, value: str) -> None: ...
     async def forget_user(self, user_id: int) -> int: ...
     async def gc(self, *, retention_seconds: float) -> int: ...
+    async def expire_interaction_tokens(self, *, max_age_seconds: float = INTERACTION_TOKEN_SECONDS) -> int: ...

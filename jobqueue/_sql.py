@@ -168,7 +168,7 @@ HEARTBEAT_PROGRESS = (
         progress_step=bindparam("step"),
         progress_total=bindparam("total"),
         progress_loss=bindparam("loss", type_=Double),
-        progress_preview_sha=bindparam("preview_sha"),
+        progress_preview_sha=bindparam("preview_sha"),  # `SqlLeases.heartbeat` deletes the one it supersedes
         progress_updated_at=bindparam("now", type_=Double),
     )
     .returning(c.cancel_requested)

@@ -1,7 +1,9 @@
 """Blobs in `SqlJobStore` (content-addressed by sha256) and their retention: `gc` and `forget_user`.
 
 A blob is kept while a job that may still need it references it, or while another feature's kept references
-(`self.kept.blobs`, e.g. open challenges) name it; `forget_user` also leaves the jobs in `self.kept.jobs` alone.
+(`self.kept.blobs`, e.g. open challenges) name it; `forget_user` also leaves the jobs in `self.kept.jobs` alone, and
+first runs the features' own forgetting (`self.kept.forget`). `drop_unused_blobs` deletes blobs a unit of work has
+just stopped referencing (a superseded progress preview) unless another row still uses them: blobs are shared.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, delete, select, union
+from sqlalchemy import Select, delete, or_, select, union
 
 from jobqueue._db import Tx
 from jobqueue._sql import BLOBS, INSERT_BLOB, JOBS
@@ -20,7 +22,7 @@ from jobqueue._sql_core import SqlCore, chunks
 from jobqueue._types import TERMINAL_STATES, JobState
 from jobqueue.errors import BlobNotFound
 
-__all__ = ["SqlBlobs"]
+__all__ = ["SqlBlobs", "drop_unused_blobs"]
 
 c = JOBS.c
 _TERMINAL = [s.value for s in TERMINAL_STATES]
@@ -44,6 +46,23 @@ def _delete_blobs(tx: Tx, shas: Iterable[str]) -> int:
     for chunk in chunks(sorted(shas)):
         n += len(tx.conn.execute(delete(BLOBS).where(BLOBS.c.sha.in_(chunk)).returning(BLOBS.c.sha)).all())
     return n
+
+
+def _in_use(tx: Tx, sha: str, kept: tuple[Select[Any], ...]) -> bool:
+    uses = or_(
+        c.content_sha == sha,
+        c.result_sha == sha,
+        c.progress_preview_sha == sha,
+        c.style_shas.contains(f'"{sha}"'),  # a JSON list of hex shas
+    )
+    if tx.conn.execute(select(c.id).where(uses).limit(1)).first() is not None:
+        return True
+    return sha in _kept_values(tx, kept)
+
+
+def drop_unused_blobs(tx: Tx, shas: Iterable[str | None], kept: tuple[Select[Any], ...]) -> int:
+    """Delete those of `shas` that no job row and no kept reference uses any more (in the caller's transaction)."""
+    return _delete_blobs(tx, [sha for sha in set(shas) if sha and not _in_use(tx, sha, kept)])
 
 
 def _sha256(data: bytes) -> str:
@@ -77,6 +96,8 @@ class SqlBlobs(SqlCore):
         return set().union(*(_shas(*r) for r in rows)) | _kept_values(tx, self.kept.blobs)
 
     def _forget(self, tx: Tx, user_id: int) -> int:
+        for forget_rows in self.kept.forget:  # other features' rows about the member (challenge entries, votes)
+            forget_rows(tx, user_id)
         kept = _kept_values(tx, self.kept.jobs)
         doomed = select(c.id, c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha).where(
             c.user_id == user_id, c.state != JobState.RUNNING.value

@@ -1,4 +1,5 @@
-"""Jobs in `SqlJobStore`: enqueue, read, cancel, retry, purge, and the delivery bookkeeping of finished jobs.
+"""Jobs in `SqlJobStore`: enqueue, read, cancel, retry, purge, and the delivery bookkeeping of finished jobs
+(an interaction token is kept until the job is delivered or its 15 minutes are over, `expire_interaction_tokens`).
 
 `get_job`, `enqueue_job` and `cancel_job` are units of work of one open transaction (`Tx`), public so that other
 features' units (challenge entries) run them inside their own transaction; the store's methods wrap them.
@@ -13,9 +14,10 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 
 from jobqueue._db import Tx
-from jobqueue._policy import RETRYABLE_FROM, check_enqueue_limits
+from jobqueue._policy import INTERACTION_TOKEN_SECONDS, RETRYABLE_FROM, check_enqueue_limits
 from jobqueue._rows import job_from_row, new_job, new_job_values
 from jobqueue._sql import FAIR_RANK, INSERT_JOB, JOB_BY_ID, JOB_BY_KEY, JOBS, state_is
+from jobqueue._sql_blobs import drop_unused_blobs
 from jobqueue._sql_core import SqlCore
 from jobqueue._types import TERMINAL_STATES, EnqueueLimits, Job, JobState, NewJob
 from jobqueue.errors import InvalidTransition, JobNotFound
@@ -92,7 +94,7 @@ def cancel_job(tx: Tx, job_id: int, by: int | None, now: float) -> Job:
     return job_from_row(row)
 
 
-def _retry(tx: Tx, job_id: int) -> Job:
+def _retry(tx: Tx, job_id: int, kept: tuple[Any, ...]) -> Job:
     job = get_job(tx, job_id)
     if job.state not in RETRYABLE_FROM:
         raise InvalidTransition(job_id, job.state, "retry")
@@ -113,6 +115,7 @@ def _retry(tx: Tx, job_id: int) -> Job:
     row = tx.conn.execute(stmt, {"rank_user": job.user_id}).first()
     if row is None:
         raise InvalidTransition(job_id, get_job(tx, job_id).state, "retry")
+    drop_unused_blobs(tx, [job.progress.preview_sha if job.progress else None], kept)  # the last run's preview
     return job_from_row(row)
 
 
@@ -168,7 +171,7 @@ class SqlJobs(SqlCore):
         return await self.db.write(lambda tx: cancel_job(tx, job_id, by, now))
 
     async def retry(self, job_id: int) -> Job:
-        return await self.db.write(lambda tx: _retry(tx, job_id))
+        return await self.db.write(lambda tx: _retry(tx, job_id, self.kept.blobs))
 
     async def purge(self, *, guild_id: int | None = None, user_id: int | None = None) -> int:
         stmt = update(JOBS).where(state_is("queued")).values(state="cancelled", finished_at=self._now())
@@ -184,8 +187,16 @@ class SqlJobs(SqlCore):
         return [job_from_row(r) for r in await self.db.read(lambda tx: tx.conn.execute(q).all())]
 
     async def mark_delivered(self, job_id: int) -> None:
-        stmt = update(JOBS).where(c.id == job_id, c.delivered_at.is_(None)).values(delivered_at=self._now())
+        """Delivered (once; the first time stays) and the interaction token is dropped: nothing needs it now."""
+        delivered = func.coalesce(c.delivered_at, self._now())
+        stmt = update(JOBS).where(c.id == job_id).values(delivered_at=delivered, interaction_token=None)
         await self.db.write(lambda tx: _touch(tx, job_id, stmt))
+
+    async def expire_interaction_tokens(self, *, max_age_seconds: float = INTERACTION_TOKEN_SECONDS) -> int:
+        cutoff = self._now() - max_age_seconds
+        born = func.coalesce(c.token_created_at, c.created_at)
+        stmt = update(JOBS).where(c.interaction_token.is_not(None), born < cutoff).values(interaction_token=None)
+        return await self.db.write(lambda tx: len(tx.conn.execute(stmt.returning(c.id)).all()))
 
     async def set_status_message(self, job_id: int, message_id: int) -> None:
         stmt = update(JOBS).where(c.id == job_id).values(status_message_id=message_id)

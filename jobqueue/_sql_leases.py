@@ -27,6 +27,7 @@ from jobqueue._sql import (
     claim_for,
     state_is,
 )
+from jobqueue._sql_blobs import drop_unused_blobs
 from jobqueue._sql_core import SqlCore, upsert
 from jobqueue._types import Job, JobProgress, JobState, WorkerInfo
 from jobqueue.errors import LeaseLost
@@ -93,14 +94,25 @@ class SqlLeases(SqlCore):
             "now": now,
             "expires": now + lease_seconds,
         }
-        stmt = HEARTBEAT
         if progress is not None:
-            stmt = HEARTBEAT_PROGRESS
             params |= {"step": progress.step, "total": progress.total, "loss": progress.loss}
             params["preview_sha"] = progress.preview_sha
-        [rows] = await self.db.run_fast([(stmt, params)])
+            # the report replaces the last preview (with a new one, or none): deleted unless another row uses it;
+            # SQLite runs the check off the event loop (it reads every job row)
+            return await self.db.write(lambda tx: self._replace_preview(tx, job, params), bulky=True)
+        [rows] = await self.db.run_fast([(HEARTBEAT, params)])
         if not rows:
             raise LeaseLost(job.id, job.lease_owner)
+        return bool(rows[0][0])
+
+    def _replace_preview(self, tx: Tx, job: Job, params: dict[str, Any]) -> bool:
+        """Store the progress with its preview and delete the preview it supersedes, unless another row uses it."""
+        old = tx.conn.execute(select(c.progress_preview_sha).where(c.id == job.id).with_for_update()).scalar()
+        rows = tx.fast(HEARTBEAT_PROGRESS, params)
+        if not rows:
+            raise LeaseLost(job.id, job.lease_owner)
+        if old is not None and old != params["preview_sha"]:
+            drop_unused_blobs(tx, [old], self.kept.blobs)
         return bool(rows[0][0])
 
     async def complete(
@@ -132,7 +144,7 @@ class SqlLeases(SqlCore):
         crashed: dict[str, Any] = {"crashes": c.crashes + 1} if isolate else {}
         if retryable and attempts < max_attempts:
             not_before = now + self.options.backoff(attempts).total_seconds()
-            return _guarded(tx, job, state="queued", error=error, not_before=not_before, **crashed, **_NO_LEASE)
+            return self._requeue(tx, job, error=error, not_before=not_before, **crashed)
         state = JobState.DEAD if retryable else JobState.FAILED
         return _guarded(tx, job, state=state.value, error=error, finished_at=now, **crashed, **_NO_LEASE)
 
@@ -140,9 +152,15 @@ class SqlLeases(SqlCore):
         now = self._now()
         return await self.db.write(lambda tx: self._fail(tx, job, error, retryable, now, isolate))
 
+    def _requeue(self, tx: Tx, job: Job, **values: Any) -> Job:
+        """Back to the queue; the attempt's progress preview is deleted (the next claim starts without one)."""
+        old = tx.conn.execute(select(c.progress_preview_sha).where(c.id == job.id)).scalar()
+        queued = _guarded(tx, job, state="queued", progress_preview_sha=None, **values, **_NO_LEASE)
+        drop_unused_blobs(tx, [old], self.kept.blobs)
+        return queued
+
     async def release(self, job: Job) -> Job:
-        values = {"state": "queued", "attempts": c.attempts - 1, "not_before": None, **_NO_LEASE}
-        return await self.db.write(lambda tx: _guarded(tx, job, **values))
+        return await self.db.write(lambda tx: self._requeue(tx, job, attempts=c.attempts - 1, not_before=None))
 
     async def mark_cancelled(self, job: Job) -> Job:
         now = self._now()
@@ -157,8 +175,9 @@ class SqlLeases(SqlCore):
             msg = f"time limit of {limit:g} s exceeded (worker {owner})"
             n += _reap_update(tx, jid, token, state="failed", error=msg, finished_at=now)
         cols = (c.id, c.lease_token, c.lease_owner, c.attempts, c.max_attempts, c.cancel_requested)
-        for jid, token, owner, attempts, max_attempts, cancel in tx.conn.execute(
-            select(*cols).where(running, c.lease_expires_at < now)
+        superseded: list[str | None] = []  # previews of attempts put back in the queue
+        for jid, token, owner, attempts, max_attempts, cancel, preview in tx.conn.execute(
+            select(*cols, c.progress_preview_sha).where(running, c.lease_expires_at < now)
         ).all():
             msg = f"lease expired on attempt {attempts} (worker {owner} stopped heartbeating)"
             crashed = c.crashes + 1  # the worker died mid-claim (maybe of this job): it runs alone from now on
@@ -166,9 +185,19 @@ class SqlLeases(SqlCore):
                 n += _reap_update(tx, jid, token, state="cancelled", finished_at=now)
             elif attempts < max_attempts:
                 nb = now + self.options.backoff(attempts).total_seconds()
-                n += _reap_update(tx, jid, token, state="queued", error=msg, not_before=nb, crashes=crashed)
+                requeue = {
+                    "state": "queued",
+                    "error": msg,
+                    "not_before": nb,
+                    "progress_preview_sha": None,
+                    "crashes": crashed,
+                }
+                queued = _reap_update(tx, jid, token, **requeue)
+                superseded += [preview] if queued else []
+                n += queued
             else:
                 n += _reap_update(tx, jid, token, state="dead", error=msg, finished_at=now, crashes=crashed)
+        drop_unused_blobs(tx, superseded, self.kept.blobs)
         return n
 
     async def reap_expired(self) -> int:

@@ -1,4 +1,8 @@
-"""Statistics in `SqlJobStore`: a queued job's position and ETA, the queue's counts and means, last enqueue time."""
+"""Statistics in `SqlJobStore`: a queued job's position and ETA, the queue's counts and means, last enqueue time.
+
+`stats(guild_id=…)` is one server's view: its jobs only, no other server's pause, no other server's job ids on the
+engines (`scoped_workers`); `stats()` is the whole queue, for the bot's owner and the operator's CLI.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from jobqueue._db import Tx
-from jobqueue._policy import STATS_WINDOW, eta_seconds
+from jobqueue._policy import STATS_WINDOW, eta_seconds, scoped_workers
 from jobqueue._rows import from_epoch, job_from_row
 from jobqueue._sql import CONTROL, GUILDS, JOBS, state_is
 from jobqueue._sql_core import SqlCore
@@ -53,7 +57,8 @@ class SqlStats(SqlCore):
         return await self.db.read(lambda tx: self._position(tx, job_id))
 
     def _stats(self, tx: Tx, guild_id: int | None) -> QueueStats:
-        scope = [c.guild_id == guild_id] if guild_id is not None else []
+        own = [guild_id] if guild_id is not None else []
+        scope = [c.guild_id == g for g in own]
         counts = {s: 0 for s in JobState}
         for state, n in tx.conn.execute(select(c.state, func.count()).where(*scope).group_by(c.state)):
             counts[JobState(state)] = n
@@ -61,12 +66,15 @@ class SqlStats(SqlCore):
         waits_q = select(c.created_at, c.started_at).where(c.started_at.is_not(None), *scope)
         waits = [s - cr for cr, s in tx.conn.execute(waits_q.order_by(c.started_at.desc()).limit(STATS_WINDOW))]
         runs = _run_times(tx, guild_id)
-        paused_guilds = tuple(tx.conn.execute(select(GUILDS.c.guild_id).where(GUILDS.c.paused.is_(True))).scalars())
+        paused_q = select(GUILDS.c.guild_id).where(GUILDS.c.paused.is_(True), *[GUILDS.c.guild_id == g for g in own])
+        paused_guilds = tuple(tx.conn.execute(paused_q).scalars())  # a server's statistics name no other server
         glob = bool(tx.conn.execute(select(CONTROL.c.paused).where(CONTROL.c.name == "global")).scalar())
+        jobs = tuple(job_from_row(r) for r in running)
+        workers = read_live_workers(tx, self._alive_cutoff())
         return QueueStats(
             counts=counts,
-            running=tuple(job_from_row(r) for r in running),
-            workers=tuple(read_live_workers(tx, self._alive_cutoff())),
+            running=jobs,
+            workers=tuple(workers) if guild_id is None else scoped_workers(workers, {j.id for j in jobs}),
             mean_wait_seconds=sum(waits) / len(waits) if waits else None,
             mean_run_seconds=sum(runs) / len(runs) if runs else None,
             paused=glob or (guild_id is not None and guild_id in paused_guilds),

@@ -320,11 +320,37 @@ class InMemoryChallengeStore:
         return [e for e in self._entries.values() if e.challenge_id in live]
 
     async def kept_blobs(self) -> set[str]:
-        """Blobs that open (or not yet announced) challenges still need: style, entries' pictures and results."""
-        styles = {c.style_sha for c in self._challenges.values() if c.is_open or c.announced_at is None}
+        """Blobs that challenges still need: every challenge's style (the SQL store's foreign key), and open (or not
+        yet announced) challenges' entries' pictures and results."""
+        styles = {c.style_sha for c in self._challenges.values()}
         entries = self._live_entries()
         results = {job.result_sha for e in entries if (job := await self._job(e.job_id)) and job.result_sha}
         return styles | {e.content_sha for e in entries} | results
+
+    async def forget_member(self, user_id: int) -> int:
+        """What `forget_user` does to the member's challenge rows (see `jobqueue.challenges._forget`); no lock, and
+        no await between its changes: the job store runs it from inside its own `forget_user`."""
+        live = {c.id for c in self._challenges.values() if c.is_open or c.announced_at is None}
+        doomed = {
+            e.id
+            for e in self._entries.values()
+            if e.user_id == user_id and (e.state is EntryState.WITHDRAWN or e.challenge_id not in live)
+        }
+        for entry_id in doomed:
+            del self._entries[entry_id]
+            self._votes.pop(entry_id, None)
+        self._keys = {key: i for key, i in self._keys.items() if i not in doomed}
+        for entry_id, voters in self._votes.items():
+            if user_id in voters:
+                voters.discard(user_id)
+                if self._entries[entry_id].challenge_id not in live:
+                    voters.add(rules.anonymous_voter())
+        for c in [c for c in self._challenges.values() if c.id not in live]:
+            if user_id in (c.organiser_id, c.ended_by):
+                organiser = 0 if c.organiser_id == user_id else c.organiser_id
+                ended_by = None if c.ended_by == user_id else c.ended_by
+                self._update(c.id, organiser_id=organiser, ended_by=ended_by)
+        return len(doomed)
 
     async def kept_jobs(self) -> set[int]:
         return {e.job_id for e in self._live_entries() if e.job_id is not None and await self._job(e.job_id)}

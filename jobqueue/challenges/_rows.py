@@ -122,13 +122,14 @@ def in_channel(channel_id: int) -> Any:
 
 
 def kept_blobs_selects() -> list[Select[Any]]:
-    """Blob shas that open (or not yet announced) challenges still use: style, entries' content and results.
+    """Blob shas that challenges still use: every challenge's style (its row refers to it by a foreign key, so it
+    cannot go before the challenge does), and open (or not yet announced) challenges' entries' content and results.
 
     Three plain selects (not one UNION): the job store unions every kept query itself.
     """
     jobs = JOBS
     live = or_(CHALLENGES.c.state == ChallengeState.OPEN.value, CHALLENGES.c.announced_at.is_(None))
-    styles = select(CHALLENGES.c.style_sha.label("sha")).where(live)
+    styles = select(CHALLENGES.c.style_sha.label("sha"))
     entry_rows = ENTRIES.join(CHALLENGES, CHALLENGES.c.id == ENTRIES.c.challenge_id)
     contents = select(ENTRIES.c.content_sha.label("sha")).select_from(entry_rows).where(live)
     results = (
@@ -151,5 +152,8 @@ def kept_jobs_select() -> Select[Any]:
 
 def challenge_kept_refs() -> KeptRefs[Select[Any]]:
     """What open (or not yet announced) challenges keep in the job store; entry points open it with
-    `open_store(url, kept=challenge_kept_refs())`, so `gc` and `forget_user` leave those blobs and jobs alone."""
-    return KeptRefs(blobs=tuple(kept_blobs_selects()), jobs=(kept_jobs_select(),))
+    `open_store(url, kept=challenge_kept_refs())`, so `gc` and `forget_user` leave those blobs and jobs alone, and
+    `forget_user` forgets the member's challenge rows too (`jobqueue.challenges._forget`)."""
+    from jobqueue.challenges._forget import forget_member  # (it builds on this module's tables)
+
+    return KeptRefs(blobs=tuple(kept_blobs_selects()), jobs=(kept_jobs_select(),), forget=(forget_member,))

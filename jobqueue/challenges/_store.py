@@ -223,7 +223,8 @@ class SqlChallengeStore:
 
     # blob retention
     async def kept_blobs(self) -> set[str]:
-        """Blobs that open (or not yet announced) challenges still need: style, entries' pictures and results."""
+        """Blobs that challenges still need: every challenge's style, open (or not yet announced) ones' entries'
+        pictures and results."""
         return await self._read(lambda c: {sha for q in kept_blobs_selects() for sha in c.execute(q).scalars()})
 
     async def kept_jobs(self) -> set[int]:

@@ -10,6 +10,7 @@ ranked; entries whose job has not finished by then are left out of the results (
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from jobqueue.challenges.errors import ChallengeClosed, EntryLimitReached, SelfV
 __all__ = [
     "MAX_DURATION",
     "MIN_DURATION",
+    "anonymous_voter",
     "check_entry_limits",
     "check_new_challenge",
     "check_submission",
@@ -172,3 +174,9 @@ def rank_entries(entries: Iterable[Entry]) -> list[RankedEntry]:
     eligible = [e for e in entries if e.finished]
     eligible.sort(key=lambda e: (-e.votes, e.submitted_at, e.id))
     return [RankedEntry(rank=i, entry=e) for i, e in enumerate(eligible, start=1)]
+
+
+def anonymous_voter() -> int:
+    """The voter id of a forgotten member's vote in a finished challenge: negative (no Discord id is) and random (two
+    forgotten votes on one entry never collide), so the count stays and nothing points back at the member."""
+    return -1 - secrets.randbelow(2**62)

@@ -16,7 +16,8 @@ __all__ = ["InMemoryChallengeStore", "in_memory_stores"]
 
 def in_memory_stores(options: StoreOptions | None = None) -> tuple[InMemoryJobStore, InMemoryChallengeStore]:
     """A job store and the challenge store on it, the job store's `gc`/`forget_user` keeping what open challenges
-    still use: the in-memory counterpart of `open_store(url, kept=challenge_kept_refs())` + `SqlChallengeStore`."""
+    still use (and `forget_user` forgetting the member's challenge rows): the in-memory counterpart of
+    `open_store(url, kept=challenge_kept_refs())` + `SqlChallengeStore`."""
     stores: list[InMemoryChallengeStore] = []  # the job store is built first, its kept references ask the other
 
     async def kept_blobs() -> set[str]:
@@ -25,6 +26,10 @@ def in_memory_stores(options: StoreOptions | None = None) -> tuple[InMemoryJobSt
     async def kept_jobs() -> set[int]:
         return await stores[0].kept_jobs()
 
-    jobs = InMemoryJobStore(options, kept=KeptRefs(blobs=(kept_blobs,), jobs=(kept_jobs,)))
+    async def forget_member(user_id: int) -> int:
+        return await stores[0].forget_member(user_id)
+
+    kept = KeptRefs(blobs=(kept_blobs,), jobs=(kept_jobs,), forget=(forget_member,))
+    jobs = InMemoryJobStore(options, kept=kept)
     stores.append(InMemoryChallengeStore(jobs))
     return jobs, stores[0]

@@ -4,7 +4,8 @@
 `stylebot engine` take at start-up. `backup` copies a live SQLite database with SQLite's online backup API (safe
 while the bot and engines run) into an owner-only (0600) file whatever the umask, since it holds interaction tokens
 and members' images; for PostgreSQL it points at `pg_dump`. `prune` deletes stored images and results
-older than `--older-than` days (default STYLEBOT_RETENTION_DAYS), as every engine does hourly (stylebot.retention).
+older than `--older-than` days (default STYLEBOT_RETENTION_DAYS), as every engine does hourly (stylebot.retention),
+and drops interaction tokens older than 15 minutes, as every engine does every 5 minutes.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def register(subparsers: Any) -> None:
     backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     add_db_argument(backup)
     backup.set_defaults(func=run_backup)
-    prune = sub.add_parser("prune", help="delete stored images and results older than the retention age now")
+    prune = sub.add_parser(
+        "prune", help="delete images and results older than the retention age, and expired interaction tokens, now"
+    )
     prune.add_argument(
         "--older-than",
         type=_days,
@@ -112,20 +115,21 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_prune(args: argparse.Namespace, settings: Settings) -> int:
     import jobqueue
-    from stylebot.retention import prune_once
+    from stylebot.retention import expire_tokens_once, prune_once
 
     days = settings.retention_days if args.older_than is None else args.older_than
     if days < 0:
         raise UsageError(f"STYLEBOT_RETENTION_DAYS={days:g} must be 0 or more")
 
-    async def go() -> int:
+    async def go() -> tuple[int, int]:
         url, kept = database_url(args, settings), jobqueue.challenge_kept_refs()  # keep what open challenges use
         store = await jobqueue.open_store(url, migrate=False, kept=kept)
         try:
-            return await prune_once(store, retention_days=days)
+            return await prune_once(store, retention_days=days), await expire_tokens_once(store)
         finally:
             await store.close()
 
-    removed = asyncio.run(go())
+    removed, tokens = asyncio.run(go())
     sys.stdout.write(f"pruned {removed} stored images/results older than {days:g} days\n")
+    sys.stdout.write(f"dropped {tokens} interaction tokens older than 15 minutes\n")
     return 0

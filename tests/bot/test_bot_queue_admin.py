@@ -55,6 +55,30 @@ async def test_bot_owner_may_pause_the_whole_queue(world: World, bot: Stylebot) 
     assert await world.store.is_paused()
 
 
+async def test_a_servers_status_shows_nothing_of_another_server(world: World, bot: Stylebot) -> None:
+    """Guild B's admin sees neither guild A's ids, nor its pause, nor the job an engine runs for it, nor the engines'
+    names and hosts; the bot's owner still sees the whole queue."""
+    s = world.standin
+    job_id = await _queue_job(world, world.guild.id, world.member.id)
+    await world.store.register_worker("gpu-box-41-abcdef", hostname="gpu-box.example", pid=41, device="cuda:0")
+    [running] = await world.store.claim("gpu-box-41-abcdef", lease_seconds=60)
+    await world.store.worker_heartbeat("gpu-box-41-abcdef", current_job_id=running.id)
+    await world.store.pause(world.guild.id)
+    other = s.add_guild("Other Server")
+    other_admin = s.add_member(other.id, name="b-admin", admin=True)
+
+    inter = await s.run_command("queue status", user=other_admin, guild_id=other.id)
+    text = await reply_text(s, inter)
+    assert "running" in text.splitlines()[0] and "1 alive, 0 running this server's jobs" in text, text
+    for leak in (str(world.guild.id), f"#{job_id}", str(world.member.id), "gpu-box", "Paused servers"):
+        assert leak not in text, (leak, text)
+
+    owner = s.add_member(other.id, user_id=s.owner_id, name="owner")
+    inter = await s.run_command("queue status", {"scope": "everywhere"}, user=owner, guild_id=other.id)
+    text = await reply_text(s, inter)
+    assert f"#{job_id}" in text and "gpu-box.example" in text and str(world.guild.id) in text, text
+
+
 async def test_admin_cannot_touch_another_servers_job(world: World, bot: Stylebot) -> None:
     s = world.standin
     elsewhere = await _queue_job(world, 12345, world.member.id)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from jobqueue import (
+    BlobNotFound,
     ChallengeAlreadyOpen,
     ChallengeClosed,
     ChallengeEvent,
@@ -20,6 +21,7 @@ from jobqueue import (
     ChallengeStore,
     EnqueueLimits,
     EntryLimitReached,
+    JobNotFound,
     JobState,
     NewChallenge,
     NotEntryOwner,
@@ -301,4 +303,68 @@ async def test_open_challenges_keep_their_blobs(stores: Any, clock: FakeClock) -
     assert await jobs.get_blob(challenge.style_sha) and await jobs.get_blob(result_sha)
     await challenges.end(challenge.id)
     await challenges.mark_announced(challenge.id)
-    assert await challenges.kept_blobs() == set()
+    assert await challenges.kept_blobs() == {challenge.style_sha}  # the challenge's row still refers to it
+    clock.advance(365 * 86400)
+    await jobs.gc(retention_seconds=1)  # (deleting the style failed on the foreign key: every pass, for ever)
+    assert await jobs.get_blob(challenge.style_sha)
+    for sha in (entry.content_sha, result_sha):
+        with pytest.raises(BlobNotFound):
+            await jobs.get_blob(sha)
+
+
+async def _voter_ids(jobs: Any, challenges: Any) -> set[int]:
+    if isinstance(challenges, SqlChallengeStore):
+        from sqlalchemy import select
+
+        from jobqueue.challenges._rows import VOTES
+
+        return set(await jobs.db.read(lambda tx: tx.conn.execute(select(VOTES.c.voter_id)).scalars().all()))
+    return {voter for voters in challenges._votes.values() for voter in voters}
+
+
+async def _entries_of(challenges: ChallengeStore, challenge_id: int, user_id: int) -> list[int]:
+    return [e.id for e in await challenges.list_entries(challenge_id, user_id=user_id, include_withdrawn=True)]
+
+
+async def test_forget_user_forgets_the_members_challenge_rows(stores: Any, clock: FakeClock) -> None:
+    """Withdrawn entries and every entry of a finished challenge go with their pictures and votes; the member's votes
+    are taken back in a live challenge and anonymised in a finished one (its counts stay); active entries of a live
+    challenge stay."""
+    jobs, challenges = stores
+    me = 1
+    finished = await _open(jobs, challenges, clock, organiser_id=me)
+    old, old_job = await _submit(jobs, challenges, finished.id, me)
+    theirs, theirs_job = await _submit(jobs, challenges, finished.id, 2)
+    for job in (old_job, theirs_job):
+        await _finish(jobs, job.id)
+    await challenges.toggle_vote(theirs.id, me)
+    await challenges.toggle_vote(theirs.id, 3)
+    await challenges.toggle_vote(old.id, 3)
+    await challenges.end(finished.id, by=me)
+    await challenges.mark_announced(finished.id)
+
+    live = await _open(jobs, challenges, clock, channel_id=CHANNEL + 1)
+    withdrawn, withdrawn_job = await _submit(jobs, challenges, live.id, me, n=1)
+    await challenges.withdraw_entry(withdrawn.id, user_id=me)
+    active, _ = await _submit(jobs, challenges, live.id, me, n=2)
+    other, other_job = await _submit(jobs, challenges, live.id, 2, n=3)
+    await _finish(jobs, other_job.id)
+    await challenges.toggle_vote(other.id, me)
+    old_result = (await jobs.get(old_job.id)).result_sha
+
+    await jobs.forget_user(me)
+
+    assert await _entries_of(challenges, finished.id, me) == []
+    assert await _entries_of(challenges, live.id, me) == [active.id]  # in the running: withdrawn by the member
+    assert (await challenges.get_entry(theirs.id)).votes == 2  # a finished leaderboard keeps its counts
+    assert (await challenges.get_entry(other.id)).votes == 0  # a live vote is taken back
+    assert me not in await _voter_ids(jobs, challenges)
+    assert (await challenges.get(finished.id)).organiser_id == 0
+    assert (await challenges.get(finished.id)).ended_by is None
+    for sha in (withdrawn.content_sha, old.content_sha, old_result):
+        with pytest.raises(BlobNotFound):
+            await jobs.get_blob(sha)
+    for job_id in (withdrawn_job.id, old_job.id):
+        with pytest.raises(JobNotFound):
+            await jobs.get(job_id)
+    assert await jobs.get_blob(active.content_sha)

@@ -1,4 +1,5 @@
-"""/forget's work: cancel the caller's queued jobs, delete their jobs and images, and retire orphan status messages.
+"""/forget's work: cancel the caller's queued jobs, delete their jobs and images (results and every progress preview
+too) and their challenge rows (`JobStore.forget_user`), and retire orphan status messages.
 
 The store deletes forgotten jobs outright, so the delivery loop never sees them again: a queued job's status message
 would say "queued" forever, and a finished job's undelivered result would never replace it. Those messages are
@@ -26,6 +27,12 @@ logger = logging.getLogger(__name__)
 EDIT_TIMEOUT = 10.0
 MAX_EDITS = 25  # more than a member can have queued; older undelivered ones beyond this are only logged
 FORGOTTEN_TEXT = "Deleted at the member's request (/forget): this job and its images are no longer stored."
+# what the job store's `forget_user` does to challenge rows (jobqueue.challenges._forget)
+CHALLENGES_TEXT = (
+    "Challenges: your withdrawn entries and your entries in finished challenges are deleted with their pictures; "
+    "your votes are taken back in running challenges and kept only as anonymous counts in finished ones. "
+    "Entries still in a running challenge are kept: withdraw them with /challenge withdraw, then run /forget again."
+)
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,8 @@ def forget_reply(result: Forgotten) -> str:
         return f"{n} job{'s' if n != 1 else ''}"
 
     if result.deleted == 0 and result.cancelled == 0 and result.running == 0:
-        return "You have no stored jobs: there was nothing to delete."
-    parts = [f"Deleted {jobs(result.deleted)} and their stored images and results."]
+        return f"You have no stored jobs: there were no images to delete. {CHALLENGES_TEXT}"
+    parts = [f"Deleted {jobs(result.deleted)} with their stored images, results and progress previews."]
     if result.cancelled:
         parts.append(
             f"{jobs(result.cancelled)} still queued {'was' if result.cancelled == 1 else 'were'} cancelled first."
@@ -103,5 +110,5 @@ def forget_reply(result: Forgotten) -> str:
             f"{jobs(result.running)} running right now {'keeps its' if result.running == 1 else 'keep their'} "
             "images until finished; run /forget again then."
         )
-    parts.append("Entries in an open challenge are kept: withdraw them with /challenge withdraw.")
+    parts.append(CHALLENGES_TEXT)
     return " ".join(parts)

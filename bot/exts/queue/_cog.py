@@ -66,8 +66,10 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
     async def status(self, interaction: Interaction, scope: Literal["server", "everywhere"] = "server") -> None:
         if scope == "everywhere":
             await require_bot_owner(interaction, "see the whole queue")
+        # a server's view names no other server: its own jobs and pause; engines in detail for the bot's owner only
         stats = await self.bot.store.stats(guild_id=None if scope == "everywhere" else interaction.guild_id)
-        await self._say(interaction, embed=stats_embed(stats, scope="all servers" if scope == "everywhere" else "here"))
+        where, owner = "all servers" if scope == "everywhere" else "here", await is_bot_owner(interaction)
+        await self._say(interaction, embed=stats_embed(stats, scope=where, owner=owner))
 
     @app_commands.command(name="pause", description="Stop starting new jobs (queued jobs wait)")
     async def pause(self, interaction: Interaction, everywhere: bool = False) -> None:

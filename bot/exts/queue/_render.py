@@ -18,7 +18,24 @@ def _seconds(value: float | None) -> str:
     return f"{value / 60:.1f} min"
 
 
-def stats_embed(stats: QueueStats, *, scope: str) -> discord.Embed:
+def _engines(stats: QueueStats, detailed: bool) -> str:
+    """The bot's owner sees each engine (id, host, device, job); a server's admins only how many are alive and
+    how many run this server's jobs (the store already left other servers' job ids out)."""
+    if not stats.workers:
+        return "none alive: queued jobs wait"
+    if not detailed:
+        busy = sum(1 for worker in stats.workers if worker.current_job_id is not None)
+        return f"{len(stats.workers)} alive, {busy} running this server's jobs"
+    lines = []
+    for worker in stats.workers[:10]:
+        beat = discord.utils.format_dt(worker.last_heartbeat, "R") if worker.last_heartbeat else "never"
+        job = f", job #{worker.current_job_id}" if worker.current_job_id else ""
+        lines.append(f"`{worker.worker_id}` on {worker.hostname} ({worker.device or '?'}), heartbeat {beat}{job}")
+    return "\n".join(lines)
+
+
+def stats_embed(stats: QueueStats, *, scope: str, owner: bool = False) -> discord.Embed:
+    """`owner`: the bot's owner, who may see the engines' names and hosts and, for the whole queue, paused servers."""
     paused = "paused" if stats.paused else "running"
     embed = discord.Embed(title=f"Queue ({scope}): {paused}", colour=discord.Colour.dark_teal())
     counts = " · ".join(f"{state.value} {stats.counts.get(state, 0)}" for state in JobState)
@@ -27,15 +44,10 @@ def stats_embed(stats: QueueStats, *, scope: str) -> discord.Embed:
         f"#{job.id} <@{job.user_id}> {job.progress.percent if job.progress else 0}%" for job in stats.running[:10]
     ]
     embed.add_field(name="Running", value="\n".join(running) or "nothing", inline=False)
-    workers = []
-    for worker in stats.workers[:10]:
-        beat = discord.utils.format_dt(worker.last_heartbeat, "R") if worker.last_heartbeat else "never"
-        job = f", job #{worker.current_job_id}" if worker.current_job_id else ""
-        workers.append(f"`{worker.worker_id}` on {worker.hostname} ({worker.device or '?'}), heartbeat {beat}{job}")
-    embed.add_field(name="Engines", value="\n".join(workers) or "none alive: queued jobs wait", inline=False)
+    embed.add_field(name="Engines", value=_engines(stats, owner), inline=False)
     embed.add_field(name="Mean wait", value=_seconds(stats.mean_wait_seconds), inline=True)
     embed.add_field(name="Mean run", value=_seconds(stats.mean_run_seconds), inline=True)
-    if stats.paused_guilds:
+    if stats.paused_guilds and owner:
         embed.add_field(name="Paused servers", value=", ".join(map(str, stats.paused_guilds[:20])), inline=False)
     return embed
 

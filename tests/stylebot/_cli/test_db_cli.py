@@ -40,12 +40,16 @@ async def test_prune_deletes_finished_jobs_images_and_keeps_queued_ones(sqlite_u
         done = await store.complete(claimed, result=b"\x89PNG result", meta={})
         queued = await submit(store, user_id=2)
         orphan = await store.put_blob(b"\x89PNG orphan")
+        born = datetime.now(UTC) - timedelta(hours=1)  # an interaction token Discord no longer accepts
+        target = jobqueue.DeliveryTarget(jobqueue.TargetKind.INTERACTION, 1, 2, "token", born, channel_id=3)
+        waiting = await submit(store, user_id=2, target=target)
     finally:
         await store.close()
 
     kept = _cli("db", "prune", "--db", sqlite_url, cwd=tmp_path)  # default age: 14 days, all of it is newer
     assert kept.returncode == 0, kept.stderr
     assert "pruned 0 stored images/results older than 14 days" in kept.stdout
+    assert "dropped 1 interaction tokens older than 15 minutes" in kept.stdout
 
     proc = _cli("db", "prune", "--older-than", "0", "--db", sqlite_url, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -59,6 +63,7 @@ async def test_prune_deletes_finished_jobs_images_and_keeps_queued_ones(sqlite_u
         assert await store.get_blob(queued.content_sha)
         assert await store.get_blob(queued.style_shas[0])  # shared with the finished job, still needed
         assert (await store.get(done.id)).state == jobqueue.JobState.SUCCEEDED  # the job's row stays
+        assert (await store.get(waiting.id)).target.interaction_token is None
     finally:
         await store.close()
 
