@@ -20,7 +20,7 @@ from jobqueue.challenges.rules import check_submission, compute_deadlines
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
 from bot._policy import check_cooldown, load_policy
-from bot.checks import is_bot_owner, is_guild_admin, require_can_post
+from bot.checks import is_bot_owner, is_guild_admin, is_organiser, require_can_post
 from bot.errors import ChannelNotUsable, InvalidOption, NotAllowed
 from bot.exts.challenge._render import QUIET, announcement_embed, info_embed, leaderboard_embed
 from bot.exts.challenge._runner import ChallengeRunner
@@ -78,12 +78,7 @@ class Challenges(commands.Cog):
         self.bot.remove_dynamic_items(VoteButton)
 
     async def is_organiser(self, interaction: Interaction) -> bool:
-        if is_guild_admin(interaction) or await is_bot_owner(interaction):
-            return True
-        if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
-            return False
-        role_id = (await self.bot.store.get_guild_settings(interaction.guild_id)).organiser_role_id
-        return role_id is not None and any(role.id == role_id for role in interaction.user.roles)
+        return await is_organiser(interaction, self.bot.store)
 
     async def _require_organiser(self, interaction: Interaction, action: str) -> None:
         if not await self.is_organiser(interaction):
