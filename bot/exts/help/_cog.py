@@ -28,7 +28,7 @@ def presets(tree: app_commands.CommandTree[Any]) -> list[str]:
 
 def _commands(tree: app_commands.CommandTree[Any]) -> list[str]:
     lines = []
-    for command in sorted(tree.get_commands(), key=lambda c: c.name):
+    for command in sorted(tree.get_commands(type=discord.AppCommandType.chat_input), key=lambda c: c.name):
         lines.append(f"`/{command.name}` — {command.description}")
     for menu in tree.get_commands(type=discord.AppCommandType.message):
         lines.append(f"Right-click a message → Apps → **{menu.name}** — paint its picture in a style")
