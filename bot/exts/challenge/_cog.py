@@ -14,7 +14,16 @@ from datetime import timedelta
 import discord
 from discord import app_commands
 from discord.ext import commands
-from jobqueue import Challenge, ChallengeNotFound, ChallengeStore, Entry, EntryNotFound, NewChallenge, phase_at
+from jobqueue import (
+    Challenge,
+    ChallengeNotFound,
+    ChallengeStore,
+    Entry,
+    EntryNotFound,
+    NewChallenge,
+    StyleNotFound,
+    phase_at,
+)
 from jobqueue.challenges.rules import check_submission, compute_deadlines
 
 from bot._bot import Stylebot
@@ -109,7 +118,8 @@ class Challenges(commands.Cog):
     # organisers ------------------------------------------------------------------------------------------------------
     @challenge.command(name="start", description="Open a style challenge in a channel (organisers)")
     @app_commands.describe(
-        style="The style picture every entry is painted with",
+        style="The style picture every entry is painted with (or pick style_name)",
+        style_name="One of this server's styles (see /style list)",
         title="A short name for the challenge",
         description="What members should submit",
         duration="How long submissions stay open, e.g. 3d, 36h, 1h30m",
@@ -121,10 +131,11 @@ class Challenges(commands.Cog):
     async def start(
         self,
         interaction: Interaction,
-        style: discord.Attachment,
         title: app_commands.Range[str, 1, 100],
         description: app_commands.Range[str, 1, 1000],
         duration: str,
+        style: discord.Attachment | None = None,
+        style_name: str | None = None,
         max_entries_per_user: app_commands.Range[int, 1, 20] = 1,
         channel: discord.TextChannel | None = None,
         voting: str | None = None,
@@ -140,11 +151,17 @@ class Challenges(commands.Cog):
             close, vote_close = compute_deadlines(self.store.now(), _duration("duration", duration), voting_period)
         except ValueError as exc:
             raise InvalidOption("duration", str(exc)) from exc
-        self._check_metadata(interaction, "style image", style)
+        if style is not None:
+            self._check_metadata(interaction, "style image", style)
+        elif style_name is None:
+            raise InvalidOption("style", "attach a style picture, or pick one of this server's styles in style_name")
         policy = await load_policy(self.bot.store, self.bot.config, interaction.guild_id)
         params, _ = build_params(Options(), default_size=self.bot.config.default_size, policy=policy)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        sha = await self._image(interaction, "style image", style)
+        if style is not None:
+            sha = await self._image(interaction, "style image", style)
+        else:
+            sha = await self._library_style(target.guild.id, style_name or "")
         new = NewChallenge(
             guild_id=target.guild.id,
             channel_id=target.id,
@@ -166,6 +183,17 @@ class Challenges(commands.Cog):
             f"<#{gallery}>. Submissions close {discord_time(close, 'R')}.",
             allowed_mentions=QUIET,
         )
+
+    async def _library_style(self, guild_id: int, name: str) -> str:
+        library = self.bot.style_library
+        if library is None:
+            raise StyleNotFound(guild_id, name)
+        return await library.resolve(guild_id, name)
+
+    @start.autocomplete("style_name")
+    async def _style_names(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        library = self.bot.style_library
+        return await library.choices(interaction.guild_id, current) if library is not None else []
 
     async def _announce(self, challenge: Challenge, channel: discord.TextChannel, style_png: bytes) -> int:
         """Post the announcement and open its gallery thread (the channel itself if threads are not allowed)."""
