@@ -25,26 +25,19 @@ from jobqueue import (
 )
 from jobqueue.styles.testing import in_memory_style_stores
 from tests.jobqueue.helpers import PNG, FakeClock, store_options
-from tests.jobqueue.sqlstores import make_sql_store
+from tests.jobqueue.sqlstores import room_stores
 
 GUILD, ORGANISER, MEMBER, OTHER = 10, 30, 40, 50
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def stores(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[tuple[Any, StyleStore]]:
-    if request.param == "memory":
-        yield in_memory_style_stores(store_options(clock))
-        return
     kept = style_kept_refs(challenge_kept_refs())
-    async with make_sql_store(request, request.param, tmp_path, store_options(clock), kept) as jobs:
-        yield jobs, SqlStyleStore(jobs)
+    opts = store_options(clock)
+    async with room_stores(request, tmp_path, opts, memory=in_memory_style_stores, kept=kept, room=SqlStyleStore) as s:
+        yield s
 
 
 async def _add(jobs: Any, styles: StyleStore, name: str, *, owner: int = ORGANISER, data: bytes = b"s", **kw: Any):
