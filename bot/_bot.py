@@ -20,7 +20,9 @@ from bot._invite import invite_url
 from bot.exts import EXTENSIONS
 
 if TYPE_CHECKING:
-    from jobqueue import ChallengeStore, JobStore
+    from jobqueue import ChallengeStore, JobStore, StyleStore
+
+    from bot.exts.styles import StyleLibrary
 
 __all__ = ["COMMANDS_HASH_KEY", "Stylebot", "command_payload", "payload_hash"]
 
@@ -47,6 +49,7 @@ class Stylebot(commands.Bot):
         store: JobStore | None,
         *,
         challenges: ChallengeStore | None = None,
+        styles: StyleStore | None = None,
         extensions: Iterable[str] = EXTENSIONS,
         metrics: Any | None = None,
         **options: Any,
@@ -58,6 +61,8 @@ class Stylebot(commands.Bot):
         self.config = config
         self._store = store
         self.challenge_store = challenges  # None: /challenge answers that challenges are off (in-memory store, tests)
+        self.style_store = styles  # None: the library holds only the built-in styles and /style add answers "off"
+        self.style_library: StyleLibrary | None = None  # set by the styles extension (names, autocomplete cache)
         self.extension_names = tuple(extensions)
         self.failed_extensions: set[str] = set()
         self._http_session: aiohttp.ClientSession | None = None

@@ -32,3 +32,4 @@ class BotConfig:
     alive_within_seconds: float = 60.0  # an engine with a heartbeat this recent counts as alive
     challenge_voting_hours: float = 24.0  # challenges: voting stays open this long after submissions close
     challenge_tick_seconds: float = 2.0  # challenges: how often finished entries are looked for and posted
+    max_styles_per_guild: int = 50  # style library: named styles a server may keep (built-ins not counted)

@@ -18,13 +18,14 @@ from discord.ext import commands
 from bot.errors import ChannelNotUsable, NotAllowed
 
 if TYPE_CHECKING:
-    from jobqueue import Job
+    from jobqueue import Job, JobStore
 
 __all__ = [
     "can_manage_job",
     "guild_admin",
     "is_bot_owner",
     "is_guild_admin",
+    "is_organiser",
     "require_bot_owner",
     "require_can_post",
 ]
@@ -65,6 +66,16 @@ async def can_manage_job(interaction: discord.Interaction[Any], job: Job) -> boo
     if job.guild_id is not None and job.guild_id == interaction.guild_id and is_guild_admin(interaction):
         return True
     return await is_bot_owner(interaction)
+
+
+async def is_organiser(interaction: discord.Interaction[Any], store: JobStore) -> bool:
+    """Manage Server, the bot's owner, or a member with this server's organiser role (challenges, style library)."""
+    if is_guild_admin(interaction) or await is_bot_owner(interaction):
+        return True
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+        return False
+    role_id = (await store.get_guild_settings(interaction.guild_id)).organiser_role_id
+    return role_id is not None and any(role.id == role_id for role in interaction.user.roles)
 
 
 async def require_bot_owner(interaction: discord.Interaction[Any], action: str) -> None:

@@ -15,6 +15,9 @@
         ├── SourceImagesGone(job_id)           a re-roll's parent images were deleted (/forget, retention)
         └── ButtonOutdated(custom_id)          a button from an older custom-id scheme
         └── InvalidOption(option, reason)      a typed option value cannot be used (e.g. a duration)
+        ├── StyleNameRejected(reason)          a style name is empty, too long, or has mentions or markdown
+        ├── NoImageInMessage(message_id)       a right-clicked message has no image to stylize
+        └── StylesOff()                        this bot was started without a style library store
 
 Only `bot/exts/errors/` turns these (and any other exception) into text a member reads.
 """
@@ -36,10 +39,13 @@ __all__ = [
     "InvalidOption",
     "JobNotVisible",
     "LimitAboveOperator",
+    "NoImageInMessage",
     "NotAllowed",
     "NotJobOwner",
     "PresetNotAllowed",
     "SourceImagesGone",
+    "StyleNameRejected",
+    "StylesOff",
     "UserBlocked",
 ]
 
@@ -162,3 +168,23 @@ class ButtonOutdated(BotError):
     def __init__(self, custom_id: str) -> None:
         self.custom_id = custom_id
         super().__init__(f"outdated button {custom_id[:40]!r}")
+
+
+class StyleNameRejected(BotError):
+    """A style name that cannot be used."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason  # one line that says what to write instead
+        super().__init__(f"style name rejected: {reason}")
+
+
+class NoImageInMessage(BotError):
+    """The message has no image attachment and no image embed."""
+
+    def __init__(self, message_id: int) -> None:
+        self.message_id = message_id
+        super().__init__(f"message {message_id} has no image")
+
+
+class StylesOff(BotError):
+    """The style library is off: this bot was started without its store."""

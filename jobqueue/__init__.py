@@ -10,7 +10,8 @@ on dicts for tests. Both are composed of one mixin per concern, the SQL and in-m
 composed in `_sql_store.py` / `_memory_store.py`. Beside them: `_types` (value objects), `_policy` (rules both
 stores share, `StoreOptions`, `KeptRefs`), `_rows` (row conversions), `_models`/`_sql` (tables, hot statements),
 `_db` (units of work), `_migrate`/`_open` (start-up), `_worker`/`_context`/`_lease`/`_outcome` (the worker loop).
-Challenges are a package of their own, `jobqueue.challenges`, whose public names are re-exported here.
+Challenges and the style library are packages of their own, `jobqueue.challenges` and `jobqueue.styles`, whose
+public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -77,6 +78,16 @@ from jobqueue.errors import (
     RetryableError,
     SchemaMismatch,
 )
+from jobqueue.styles import (
+    NewStyle,
+    OwnerForgotten,
+    Style,
+    StyleError,
+    StyleLimitReached,
+    StyleNameTaken,
+    StyleNotFound,
+    StyleStore,
+)
 
 if TYPE_CHECKING:
     from typing import Any
@@ -85,10 +96,14 @@ if TYPE_CHECKING:
     from jobqueue._sql_store import SqlJobStore
     from jobqueue.challenges._rows import challenge_kept_refs
     from jobqueue.challenges._store import SqlChallengeStore
+    from jobqueue.styles._rows import style_kept_refs
+    from jobqueue.styles._store import SqlStyleStore
 
 _LAZY = {
     "SqlChallengeStore": "jobqueue.challenges._store",
     "SqlJobStore": "jobqueue._sql_store",
+    "SqlStyleStore": "jobqueue.styles._store",
+    "style_kept_refs": "jobqueue.styles._rows",
     "challenge_kept_refs": "jobqueue.challenges._rows",
     "check_schema": "jobqueue._migrate",
     "expected_revision": "jobqueue._migrate",
@@ -151,7 +166,9 @@ __all__ = [
     "LeaseLost",
     "NewChallenge",
     "NewJob",
+    "NewStyle",
     "NotEntryOwner",
+    "OwnerForgotten",
     "PermanentError",
     "Position",
     "QueueLimitExceeded",
@@ -162,7 +179,14 @@ __all__ = [
     "SelfVote",
     "SqlChallengeStore",
     "SqlJobStore",
+    "SqlStyleStore",
     "StoreOptions",
+    "Style",
+    "StyleError",
+    "StyleLimitReached",
+    "StyleNameTaken",
+    "StyleNotFound",
+    "StyleStore",
     "TargetKind",
     "VoteResult",
     "Worker",
@@ -175,6 +199,7 @@ __all__ = [
     "open_store",
     "phase_at",
     "rank_entries",
+    "style_kept_refs",
     "upgrade_schema",
 ]
 

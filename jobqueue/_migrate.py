@@ -42,11 +42,12 @@ _PG_LOCK = (0x5374_796C, 0x6D69_6772)  # "Styl", "migr"
 
 
 def target_metadata() -> MetaData:
-    """Every table the migrations create, on the job store's `Base`: its own and each feature's (challenges)."""
+    """Every table the migrations create, on the job store's `Base`: its own and each feature's (challenges, styles)."""
     from jobqueue._models import Base
     from jobqueue.challenges._models import CHALLENGE_TABLES
+    from jobqueue.styles._models import STYLE_TABLES
 
-    missing = [t.name for t in CHALLENGE_TABLES if Base.metadata.tables.get(t.name) is not t]
+    missing = [t.name for t in (*CHALLENGE_TABLES, *STYLE_TABLES) if Base.metadata.tables.get(t.name) is not t]
     if missing:  # pragma: no cover - a feature's tables declared on another metadata
         raise RuntimeError(f"tables {missing} are not on jobqueue's Base.metadata")
     return Base.metadata

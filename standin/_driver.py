@@ -211,6 +211,47 @@ class Driver:
         data = build_command_data(self.state, command, path, options, where[1], focused=focused, user_id=where[0].id)
         return await self._send(4, data, where, extra=extra, timeout=timeout)
 
+    async def context_menu(
+        self,
+        name: str,
+        message: Message | int,
+        *,
+        user: UserRef,
+        timeout: float = 10.0,
+        **extra: Any,
+    ) -> Interaction:
+        """Right-click `message` → Apps → `name` as `user`: a message command (type 3) interaction.
+
+        As on Discord, `data` carries `target_id` and the whole target message in `resolved.messages`, attachments
+        and embeds included whatever the bot's intents (the gateway copy of another member's message has none)."""
+        msg = self._message_ref(message)
+        where = self._where(user, msg.guild_id, msg.channel_id)
+        guild = where[1]
+        command = await self.wait_for(
+            lambda: next((c for c in self.state.commands_for(guild.id if guild else None) if _is(c, name, 3)), None),
+            timeout,
+            f"message command {name!r} to be synced",
+        )
+        data: dict[str, Any] = {
+            "id": command["id"],
+            "name": command["name"],
+            "type": 3,
+            "target_id": str(msg.id),
+            "resolved": {"messages": {str(msg.id): self.state.message_json(msg)}},
+        }
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        return await self._send(2, data, where, extra=extra, timeout=timeout)
+
+    def image_embed(
+        self, attachment: dict[str, Any], url: str = "https://images.example.org/picture.png"
+    ) -> dict[str, Any]:
+        """The embed Discord unfurls for a link to an image: `url` is the original, `thumbnail.proxy_url` Discord's
+        media proxy copy (here: the stand-in's CDN proxy of `attachment`'s bytes)."""
+        meta = self.state.files[int(attachment["id"])].meta
+        size = {"width": meta.get("width"), "height": meta.get("height")}
+        return {"type": "image", "url": url, "thumbnail": {"url": url, "proxy_url": meta["proxy_url"], **size}}
+
     async def _synced(self, name: str, guild: Guild | None, timeout: float) -> tuple[dict[str, Any], list[str]]:
         top, *path = name.split()
         try:
@@ -286,11 +327,18 @@ class Driver:
         return self.state.dm_channel(user if isinstance(user, int) else user.id)
 
     def post_message(
-        self, channel_id: int, content: str = "", *, user: UserRef, attachments: list[dict[str, Any]] | None = None
+        self,
+        channel_id: int,
+        content: str = "",
+        *,
+        user: UserRef,
+        attachments: list[dict[str, Any]] | None = None,
+        embeds: list[dict[str, Any]] | None = None,
     ) -> Message:
-        """A member writes in a channel or thread (MESSAGE_CREATE goes out; `attachments` from add_attachment)."""
+        """A member writes in a channel or thread (MESSAGE_CREATE goes out; `attachments` from add_attachment,
+        `embeds` e.g. an `image_embed` as Discord unfurls a posted image link)."""
         user_obj, guild, channel = self._where(user, None, channel_id)
-        if not content and not attachments:
+        if not content and not attachments and not embeds:
             raise BadOption("a message needs content or attachments")
         msg = Message(
             id=self.state.next_id(),
@@ -299,6 +347,7 @@ class Driver:
             author_id=user_obj.id,
             content=content,
             attachments=[self.state.files[int(a["id"])] for a in attachments or []],
+            embeds=list(embeds or []),
         )
         return self.state.add_message(msg)
 
@@ -324,8 +373,24 @@ class Driver:
         where = self._where(user, guild_id or msg.guild_id, channel_id or msg.channel_id)
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component.get("type", 2)}
         if values is not None:
+            _check_values(component, values)
             data["values"] = values
         return await self._send(3, data, where, extra=extra, timeout=timeout, message=msg)
+
+
+def _is(command: dict[str, Any], name: str, kind: int) -> bool:
+    return command["name"] == name and command.get("type", 1) == kind
+
+
+def _check_values(component: dict[str, Any], values: list[str]) -> None:
+    """A member can only pick what a select offers, between its min_values and max_values (default 1 and 1)."""
+    low, high = component.get("min_values", 1), component.get("max_values", 1)
+    if not low <= len(values) <= high:
+        raise BadOption(f"select {component.get('custom_id')!r} takes {low}..{high} values, got {len(values)}")
+    if component.get("type", 3) == 3:
+        offered = [o["value"] for o in component.get("options", [])]
+        if unknown := [v for v in values if v not in offered]:
+            raise BadOption(f"select {component.get('custom_id')!r} offers no {unknown} (offers {offered})")
 
 
 def _find_component(components: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:

@@ -117,6 +117,7 @@ class Rest:
     async def put_commands(self, request: web.Request) -> web.Response:
         guild_id, current = self._command_list(request)
         items = await read_json_list(request)
+        _check_command_limits(items)
         old = {(c["name"], c.get("type", 1)): c for c in current}
         new = [self._stored_command(c, guild_id, old.get((c.get("name"), c.get("type", 1)))) for c in items]
         current[:] = new
@@ -156,3 +157,18 @@ class Rest:
         if user is None:
             raise ApiError(404, "Unknown User", 10013)
         return json_reply(user_payload(user))
+
+
+COMMAND_LIMITS = {1: 100, 2: 5, 3: 5}  # chat input, user and message commands an application may have (each scope)
+
+
+def _check_command_limits(items: list[dict[str, Any]]) -> None:
+    """Discord refuses a bulk overwrite past its per-type limits, and context-menu commands with a description or
+    options (they take none)."""
+    for kind, limit in COMMAND_LIMITS.items():
+        count = sum(1 for c in items if c.get("type", 1) == kind)
+        if count > limit:
+            raise ApiError(400, f"Maximum number of application commands reached ({limit})", 30032)
+    for c in items:
+        if c.get("type", 1) in (2, 3) and (c.get("description") or c.get("options")):
+            raise ApiError(400, "Invalid Form Body (description/options: context menu commands take none)", 50035)

@@ -94,7 +94,11 @@ class Webhooks:
             inter.original = clicked
             if kind == 7:
                 apply_edit(state, clicked, data, uploads, limit=limit)
-        elif kind not in (8, 9, 10, 12):
+        elif kind == 8:
+            _check_choices(inter, data)
+        elif kind == 9 and inter.type in (4, 5):
+            raise ApiError(400, "Invalid Form Body (type: a modal cannot answer this interaction)", 50035)
+        elif kind not in (9, 10, 12):
             raise ApiError(400, f"Invalid Form Body (type: Value must be one of 4-10, 12; got {kind})", 50035)
         return inter.original
 
@@ -189,3 +193,12 @@ class Webhooks:
         inter = self._webhook_target(request)
         self.state.delete_message(self._target_message(inter, request.match_info["message_id"]))
         return web.Response(status=204)
+
+
+def _check_choices(inter: Interaction, data: dict[str, Any]) -> None:
+    """Type 8 answers only an autocomplete interaction, with at most 25 choices of 1-100 character names."""
+    if inter.type != 4:
+        raise ApiError(400, "Invalid Form Body (type: autocomplete results answer only autocomplete)", 50035)
+    choices = data.get("choices") or []
+    if len(choices) > 25 or any(not 1 <= len(str(c.get("name", ""))) <= 100 for c in choices):
+        raise ApiError(400, "Invalid Form Body (choices: at most 25, names of 1-100 characters)", 50035)

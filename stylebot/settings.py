@@ -130,6 +130,12 @@ class Settings:
         "Hours voting stays open after a challenge's submissions close (organisers may choose per challenge).",
         default=24.0,
     )
+    # Style library
+    max_styles_per_guild: int = _env(
+        "STYLEBOT_MAX_STYLES_PER_GUILD",
+        "Named styles each server's library may hold (/style add); the built-in paintings are not counted.",
+        default=50,
+    )
     # Operations
     log_level: str = _env("STYLEBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR.", default="INFO")
     log_format: str = _env("STYLEBOT_LOG_FORMAT", "`text` (one line per event) or `json`.", default="text")

@@ -61,6 +61,7 @@ def bot_config(settings: Settings, *, sync_commands: bool = True) -> Any:
         max_attempts=settings.max_attempts,
         sync_commands=sync_commands,
         challenge_voting_hours=settings.challenge_voting_hours,
+        max_styles_per_guild=settings.max_styles_per_guild,
         decode_budget_pixels=decode_budget,
     )
 
@@ -111,10 +112,12 @@ async def _serve(settings: Settings, token: str, *, sync_only: bool, sync: bool)
     import jobqueue
     from bot import Stylebot
 
-    store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, kept=jobqueue.challenge_kept_refs())
+    kept = jobqueue.style_kept_refs(jobqueue.challenge_kept_refs())  # gc keeps challenges' and styles' pictures
+    store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, kept=kept)
     ops, metrics = await _start_ops(settings, store, lambda: client)
     config = bot_config(settings, sync_commands=sync and not sync_only)
-    client = Stylebot(config, store, challenges=jobqueue.SqlChallengeStore(store), metrics=metrics)
+    challenges, styles = jobqueue.SqlChallengeStore(store), jobqueue.SqlStyleStore(store)
+    client = Stylebot(config, store, challenges=challenges, styles=styles, metrics=metrics)
     try:
         if sync_only:
             await client.login(token)

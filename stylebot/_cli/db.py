@@ -122,7 +122,8 @@ def run_prune(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"STYLEBOT_RETENTION_DAYS={days:g} must be 0 or more")
 
     async def go() -> tuple[int, int]:
-        url, kept = database_url(args, settings), jobqueue.challenge_kept_refs()  # keep what open challenges use
+        url = database_url(args, settings)
+        kept = jobqueue.style_kept_refs(jobqueue.challenge_kept_refs())  # keep what challenges and styles use
         store = await jobqueue.open_store(url, migrate=False, kept=kept)
         try:
             return await prune_once(store, retention_days=days), await expire_tokens_once(store)

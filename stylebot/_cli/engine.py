@@ -103,7 +103,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     # worker keeps heartbeating but never finishes (it fails such a job a little later, so the worker goes first).
     backstop = settings.job_time_limit + 2 * settings.lease_seconds
     options = jobqueue.StoreOptions(job_time_limit=backstop)
-    kept = jobqueue.challenge_kept_refs()  # gc keeps what open challenges still use
+    kept = jobqueue.style_kept_refs(jobqueue.challenge_kept_refs())  # gc keeps what challenges and styles use
     store = await jobqueue.open_store(settings.resolved_database_url, migrate=True, options=options, kept=kept)
     try:
         config = EngineConfig(

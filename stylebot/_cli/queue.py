@@ -85,7 +85,10 @@ def _with_store(
     import jobqueue
 
     async def go() -> T:
-        url, kept = database_url(args, settings), jobqueue.challenge_kept_refs()  # keep what open challenges use
+        url, kept = (
+            database_url(args, settings),
+            jobqueue.style_kept_refs(jobqueue.challenge_kept_refs()),
+        )  # keep what challenges and styles use
         store = await jobqueue.open_store(url, migrate=migrate, kept=kept)
         try:
             return await fn(store)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import Stylebot
+from jobqueue import SqlChallengeStore
 from standin import DEFAULT_MEMBER_PERMISSIONS, Message, UnknownComponent
 from tests.bot.challenge_support import Arena, arena, running
 from tests.bot.support import reply_text
@@ -374,3 +375,19 @@ async def _until_waiting(bot: Stylebot) -> None:
             if bot.decode_budget.waiting:
                 return
             await asyncio.sleep(0.01)
+
+
+async def test_a_challenge_starts_from_a_library_style(world: Arena) -> None:
+    s = world.standin
+    values = {"title": "Screams", "description": "Your face", "duration": "1h"}
+    async with running(world):
+        auto = await s.autocomplete(
+            "challenge start", {**values, "style_name": "scre"}, "style_name", user=world.organiser
+        )
+        assert [c["name"] for c in (await s.wait_for(lambda: auto.callback)).data["choices"]] == ["The Scream"]
+        bare = await s.run_command("challenge start", values, user=world.organiser)
+        assert "style" in await reply_text(s, bare)
+        inter = await s.run_command("challenge start", {**values, "style_name": "The Scream"}, user=world.organiser)
+        assert "is open in" in await reply_text(s, inter)
+        [challenge] = await SqlChallengeStore(world.jobs).list_open()
+        assert await world.jobs.get_blob(challenge.style_sha)

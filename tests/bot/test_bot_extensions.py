@@ -51,6 +51,24 @@ async def test_admin_commands_are_hidden_from_members_by_default_permissions() -
     assert [o["name"] for o in by_name["stylize"]["options"]][:2] == ["content", "style"]
     assert options["content"]["type"] == 11 and options["content"]["required"]
     assert {"style2", "strength", "size", "preset", "preserve_colors", "seed"} <= set(options)
+    assert not options["style"].get("required")  # a style_name from the library may stand in for it
+    for name in ("style_name", "style2_name"):
+        assert options[name]["type"] == 3 and options[name]["autocomplete"] is True
+
+
+async def test_the_style_library_help_and_the_message_command_are_in_the_payload() -> None:
+    client = await _loaded()
+    try:
+        payload = command_payload(client.tree)
+    finally:
+        await client.close()
+    by_key = {(c["name"], c.get("type", 1)): c for c in payload}
+    style = by_key[("style", 1)]
+    assert {o["name"] for o in style["options"]} >= {"add", "remove", "rename", "list", "show", "builtins"}
+    assert ("help", 1) in by_key
+    menu = by_key[("Stylize", 3)]
+    assert "description" not in menu or not menu["description"]
+    assert sum(1 for c in payload if c.get("type") == 3) <= 5  # Discord's limit on message commands per app
 
 
 def test_commands_json_prints_the_payload_without_token_or_network(tmp_path: Path) -> None:
@@ -67,4 +85,6 @@ def test_commands_json_prints_the_payload_without_token_or_network(tmp_path: Pat
     )
     payload = json.loads(out.stdout)
     assert sorted(c["name"] for c in payload) == sorted({c["name"] for c in payload})
-    assert "queue" in {c["name"] for c in payload}
+    assert {"queue", "style", "help", "Stylize"} <= {c["name"] for c in payload}
+    [stylize] = [c for c in payload if c["name"] == "stylize"]
+    assert any(o["name"] == "style_name" and o.get("autocomplete") for o in stylize["options"])

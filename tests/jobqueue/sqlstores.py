@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +28,22 @@ async def make_sql_store(
         yield store
     finally:
         await store.close()
+
+
+@contextlib.asynccontextmanager
+async def room_stores(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    options: StoreOptions,
+    *,
+    memory: Callable[[StoreOptions], tuple[Any, Any]],
+    kept: KeptRefs[Any],
+    room: Callable[[SqlJobStore], Any],
+) -> AsyncIterator[tuple[Any, Any]]:
+    """A job store and a feature's store on it (challenges, styles) for `request.param` ("memory", "sqlite",
+    "postgres"): `memory(options)` wires the fakes, `room(jobs)` builds the SQL store on a store opened with `kept`."""
+    if request.param == "memory":
+        yield memory(options)
+        return
+    async with make_sql_store(request, request.param, tmp_path, options, kept) as jobs:
+        yield jobs, room(jobs)

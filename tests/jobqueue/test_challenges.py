@@ -33,7 +33,7 @@ from jobqueue import (
 )
 from jobqueue.challenges.testing import in_memory_stores
 from tests.jobqueue.helpers import PNG, FakeClock, store_options
-from tests.jobqueue.sqlstores import make_sql_store
+from tests.jobqueue.sqlstores import room_stores
 
 HOUR = timedelta(hours=1)
 GUILD, CHANNEL, ORGANISER = 10, 20, 30
@@ -48,12 +48,9 @@ def clock() -> FakeClock:
 async def stores(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[tuple[Any, ChallengeStore]]:
-    if request.param == "memory":
-        yield in_memory_stores(store_options(clock))
-        return
-    kept = challenge_kept_refs()
-    async with make_sql_store(request, request.param, tmp_path, store_options(clock), kept) as jobs:
-        yield jobs, SqlChallengeStore(jobs)
+    kept, opts = challenge_kept_refs(), store_options(clock)
+    async with room_stores(request, tmp_path, opts, memory=in_memory_stores, kept=kept, room=SqlChallengeStore) as s:
+        yield s
 
 
 async def _open(jobs: Any, challenges: ChallengeStore, clock: FakeClock, **kw: Any) -> Any:

@@ -15,13 +15,22 @@ from typing import Literal
 import discord
 from discord import app_commands
 from discord.ext import commands
-from jobqueue import Challenge, ChallengeNotFound, ChallengeStore, Entry, EntryNotFound, NewChallenge, phase_at
+from jobqueue import (
+    Challenge,
+    ChallengeNotFound,
+    ChallengeStore,
+    Entry,
+    EntryNotFound,
+    NewChallenge,
+    StyleNotFound,
+    phase_at,
+)
 from jobqueue.challenges.rules import check_submission, compute_deadlines
 
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
 from bot._policy import check_cooldown, load_policy
-from bot.checks import is_bot_owner, is_guild_admin, require_can_post
+from bot.checks import is_bot_owner, is_guild_admin, is_organiser, require_can_post
 from bot.errors import ChannelNotUsable, InvalidOption, NotAllowed
 from bot.exts.challenge._render import QUIET, announcement_embed, info_embed, leaderboard_embed
 from bot.exts.challenge._runner import ChallengeRunner
@@ -79,12 +88,7 @@ class Challenges(commands.Cog):
         self.bot.remove_dynamic_items(VoteButton)
 
     async def is_organiser(self, interaction: Interaction) -> bool:
-        if is_guild_admin(interaction) or await is_bot_owner(interaction):
-            return True
-        if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
-            return False
-        role_id = (await self.bot.store.get_guild_settings(interaction.guild_id)).organiser_role_id
-        return role_id is not None and any(role.id == role_id for role in interaction.user.roles)
+        return await is_organiser(interaction, self.bot.store)
 
     async def _require_organiser(self, interaction: Interaction, action: str) -> None:
         if not await self.is_organiser(interaction):
@@ -115,7 +119,8 @@ class Challenges(commands.Cog):
     # organisers ------------------------------------------------------------------------------------------------------
     @challenge.command(name="start", description="Open a style challenge in a channel (organisers)")
     @app_commands.describe(
-        style="The style picture every entry is painted with",
+        style="The style picture every entry is painted with (or pick style_name)",
+        style_name="One of this server's styles (see /style list)",
         title="A short name for the challenge",
         description="What members should submit",
         duration="How long submissions stay open, e.g. 3d, 36h, 1h30m",
@@ -128,10 +133,11 @@ class Challenges(commands.Cog):
     async def start(
         self,
         interaction: Interaction,
-        style: discord.Attachment,
         title: app_commands.Range[str, 1, 100],
         description: app_commands.Range[str, 1, 1000],
         duration: str,
+        style: discord.Attachment | None = None,
+        style_name: str | None = None,
         max_entries_per_user: app_commands.Range[int, 1, 20] = 1,
         channel: discord.TextChannel | None = None,
         voting: str | None = None,
@@ -148,7 +154,10 @@ class Challenges(commands.Cog):
             close, vote_close = compute_deadlines(self.store.now(), _duration("duration", duration), voting_period)
         except ValueError as exc:
             raise InvalidOption("duration", str(exc)) from exc
-        self._check_metadata(interaction, "style image", style)
+        if style is not None:
+            self._check_metadata(interaction, "style image", style)
+        elif style_name is None:
+            raise InvalidOption("style", "attach a style picture, or pick one of this server's styles in style_name")
         policy = await load_policy(self.bot.store, self.bot.config, interaction.guild_id)
         config = self.bot.config
         options = Options(preset=preset)
@@ -156,7 +165,10 @@ class Challenges(commands.Cog):
             options, default_size=config.default_size, policy=policy, default_preset=config.default_preset
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        sha = await self._image(interaction, "style image", style)
+        if style is not None:
+            sha = await self._image(interaction, "style image", style)
+        else:
+            sha = await self._library_style(target.guild.id, style_name or "")
         new = NewChallenge(
             guild_id=target.guild.id,
             channel_id=target.id,
@@ -178,6 +190,17 @@ class Challenges(commands.Cog):
             f"<#{gallery}>. Submissions close {discord_time(close, 'R')}.",
             allowed_mentions=QUIET,
         )
+
+    async def _library_style(self, guild_id: int, name: str) -> str:
+        library = self.bot.style_library
+        if library is None:
+            raise StyleNotFound(guild_id, name)
+        return await library.resolve(guild_id, name)
+
+    @start.autocomplete("style_name")
+    async def _style_names(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        library = self.bot.style_library
+        return await library.choices(interaction.guild_id, current) if library is not None else []
 
     async def _announce(self, challenge: Challenge, channel: discord.TextChannel, style_png: bytes) -> int:
         """Post the announcement and open its gallery thread (the channel itself if threads are not allowed)."""

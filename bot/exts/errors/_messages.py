@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import discord
 from discord import app_commands
 from jobqueue import (
     BlobNotFound,
@@ -23,6 +24,9 @@ from jobqueue import (
     NotEntryOwner,
     QueueLimitExceeded,
     SelfVote,
+    StyleLimitReached,
+    StyleNameTaken,
+    StyleNotFound,
 )
 
 from bot.errors import (
@@ -34,10 +38,13 @@ from bot.errors import (
     InvalidOption,
     JobNotVisible,
     LimitAboveOperator,
+    NoImageInMessage,
     NotAllowed,
     NotJobOwner,
     PresetNotAllowed,
     SourceImagesGone,
+    StyleNameRejected,
+    StylesOff,
     UserBlocked,
 )
 
@@ -132,10 +139,40 @@ _CHALLENGE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (ChannelNotUsable, _channel),
 ]
 
+
+def _style_missing(exc: StyleNotFound) -> str:
+    if not exc.name:
+        return "This server has no styles to pick from yet; an organiser can add some with /style add."
+    if exc.name == "your last style":
+        return "You have no recent style here to reuse; pick one from the list instead."
+    return f"There is no style called {_plain(exc.name)} here. Start typing to pick one, or see /style list."
+
+
+def _plain(text: str) -> str:
+    """A name a member typed, safe inside our text: no markdown, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text[:40]))
+
+
+_STYLE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
+    (StyleNotFound, _style_missing),
+    (StyleNameTaken, lambda e: f"This server already has a style called {_plain(e.name)}; pick another name."),
+    (
+        StyleLimitReached,
+        lambda e: f"This server's library is full ({e.limit} styles); remove one with /style remove first.",
+    ),
+    (StyleNameRejected, lambda e: f"That style name can't be used: {e.reason.rstrip('.')}."),
+    (
+        NoImageInMessage,
+        lambda e: "That message has no picture to stylize: it needs an image attachment or an image link preview.",
+    ),
+    (StylesOff, lambda e: "The style library is off on this bot; attach a style picture to /stylize instead."),
+]
+
 _DATABASE_BUSY = "The queue's database is busy right now, so nothing was queued or changed; try again shortly."
 
 _TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     *_CHALLENGE_TEXT,
+    *_STYLE_TEXT,
     (AttachmentRejected, _attachment),
     (CooldownActive, _cooldown),
     (

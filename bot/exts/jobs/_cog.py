@@ -58,6 +58,8 @@ class Jobs(commands.Cog):
     @app_commands.command(name="forget", description="Delete your stored images and results")
     async def forget(self, interaction: discord.Interaction[Stylebot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if self.bot.style_store is not None:  # pictures of theirs that others used: right-clicks, saved styles
+            await self.bot.style_store.forget_owner(interaction.user.id)
         result = await forget(self.bot.store, interaction.user.id, DiscordPoster(self.bot))
         logger.info(
             "user %s forgot %d jobs (%d queued cancelled, %d status messages edited, %d running kept)",

@@ -10,12 +10,13 @@ from typing import Literal
 import discord
 from discord import app_commands
 from discord.ext import commands
-from jobqueue import NewJob
+from jobqueue import NewJob, StyleNotFound
 
 from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
 from bot._policy import Policy, check_cooldown, load_policy
 from bot._submit import submit
+from bot.errors import InvalidOption
 from bot.exts.stylize._attachments import check_metadata, download, normalise
 
 __all__ = ["Stylize"]
@@ -35,8 +36,10 @@ class Stylize(commands.Cog):
     @app_commands.command(name="stylize", description="Repaint an image in the style of another")
     @app_commands.describe(
         content="The picture to repaint",
-        style="The picture whose style to copy",
+        style="The picture whose style to copy (or pick style_name)",
+        style_name="One of this server's styles (see /style list)",
         style2="A second style picture to blend with the first",
+        style2_name="A second style from this server's library",
         strength="How strongly to apply the style (1 = normal)",
         size="Output size in px (short side)",
         preset="fast: seconds to a minute; seed: slower; instant: about a second, one pass of a trained network",
@@ -48,8 +51,10 @@ class Stylize(commands.Cog):
         self,
         interaction: Interaction,
         content: discord.Attachment,
-        style: discord.Attachment,
+        style: discord.Attachment | None = None,
+        style_name: str | None = None,
         style2: discord.Attachment | None = None,
+        style2_name: str | None = None,
         strength: app_commands.Range[float, MIN_STRENGTH, MAX_STRENGTH] = 1.0,
         size: app_commands.Range[int, 32, 4096] | None = None,
         preset: Literal["fast", "seed", "instant"] | None = None,
@@ -57,9 +62,11 @@ class Stylize(commands.Cog):
         seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
     ) -> None:
         config = self.bot.config
-        files = [("content image", content), ("style image", style)]
-        if style2 is not None:
-            files.append(("second style image", style2))
+        picked = [(style, style_name), (style2, style2_name)]  # an attachment wins over a name given beside it
+        if style is None and style_name is None:
+            raise InvalidOption("style", "attach a style picture, or pick one of this server's styles in style_name")
+        roles = ("style image", "second style image")
+        files = [("content image", content), *((r, a) for r, (a, _) in zip(roles, picked, strict=True) if a)]
         max_bytes = min(interaction.filesize_limit, config.image_limits.max_bytes)
         for role, attachment in files:
             check_metadata(
@@ -76,8 +83,24 @@ class Stylize(commands.Cog):
                 options, default_size=config.default_size, policy=policy, default_preset=config.default_preset
             )
             shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
-            new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(shas[1:]), params=params)
+            stored = iter(shas[1:])
+            styles = [next(stored) if a else await self._named(interaction, n) for a, n in picked if a or n]
+            new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(styles), params=params)
             await submit(interaction, new, policy, notes)
+
+    async def _named(self, interaction: Interaction, name: str | None) -> str:
+        """The stored picture of one of this server's styles (library or built-in); raises StyleNotFound."""
+        library, guild_id = self.bot.style_library, interaction.guild_id or 0
+        if library is None or name is None:
+            raise StyleNotFound(guild_id, name or "")
+        return await library.resolve(guild_id, name)
+
+    @stylize.autocomplete("style_name")
+    @stylize.autocomplete("style2_name")
+    async def _style_names(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """Served from the library's per-server cache: well inside Discord's 3 s."""
+        library = self.bot.style_library
+        return await library.choices(interaction.guild_id, current) if library is not None else []
 
     async def _store_images(
         self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy
