@@ -20,7 +20,7 @@ def _job_kept(job: Job, cutoff: datetime) -> bool:
     return job.delivered_at is None and job.target.kind != TargetKind.NONE
 
 
-async def _kept_values(refs: tuple[KeptFn, ...]) -> set[Any]:
+async def kept_values(refs: tuple[KeptFn, ...]) -> set[Any]:
     return {value for fn in refs for value in await fn()}
 
 
@@ -40,7 +40,7 @@ class MemoryBlobs(MemoryCore):
         async with self._lock:
             for forget_rows in self.kept.forget:  # other features' rows about the member (challenge entries, votes)
                 await forget_rows(user_id)
-            kept_ids = await _kept_values(self.kept.jobs)
+            kept_ids = await kept_values(self.kept.jobs)
             doomed = [
                 j
                 for j in self._jobs.values()
@@ -49,7 +49,7 @@ class MemoryBlobs(MemoryCore):
             for job in doomed:
                 del self._jobs[job.id]
                 self._rank.pop(job.id, None)
-            still = (await _kept_values(self.kept.blobs)).union(*(job_shas(j) for j in self._jobs.values()))
+            still = (await kept_values(self.kept.blobs)).union(*(job_shas(j) for j in self._jobs.values()))
             for sha in set().union(*(job_shas(j) for j in doomed)) - still:
                 self._blobs.pop(sha, None)
             return len(doomed)
@@ -58,7 +58,7 @@ class MemoryBlobs(MemoryCore):
         async with self._lock:
             cutoff = self._now() - timedelta(seconds=retention_seconds)
             live = (job_shas(j) for j in self._jobs.values() if _job_kept(j, cutoff))
-            kept = (await _kept_values(self.kept.blobs)).union(*live)
+            kept = (await kept_values(self.kept.blobs)).union(*live)
             doomed = [sha for sha, (_, created) in self._blobs.items() if sha not in kept and created < cutoff]
             for sha in doomed:
                 del self._blobs[sha]

@@ -29,19 +29,19 @@ _TERMINAL = [s.value for s in TERMINAL_STATES]
 BULKY_BLOB = 256 * 1024  # bytes: a blob this large is written off the event loop (1 MiB inline held it ~3 ms)
 
 
-def _shas(content: str | None, styles: str | None, result: str | None, preview: str | None) -> set[str]:
+def job_row_shas(content: str | None, styles: str | None, result: str | None, preview: str | None) -> set[str]:
     out = {s for s in (content, result, preview) if s}
     out.update(json.loads(styles) if styles else ())
     return out
 
 
-def _kept_values(tx: Tx, queries: tuple[Select[Any], ...]) -> set[Any]:
+def kept_values(tx: Tx, queries: tuple[Select[Any], ...]) -> set[Any]:
     if not queries:
         return set()
     return set(tx.conn.execute(union(*queries)).scalars())
 
 
-def _delete_blobs(tx: Tx, shas: Iterable[str]) -> int:
+def delete_blobs(tx: Tx, shas: Iterable[str]) -> int:
     n = 0
     for chunk in chunks(sorted(shas)):
         n += len(tx.conn.execute(delete(BLOBS).where(BLOBS.c.sha.in_(chunk)).returning(BLOBS.c.sha)).all())
@@ -57,12 +57,12 @@ def _in_use(tx: Tx, sha: str, kept: tuple[Select[Any], ...]) -> bool:
     )
     if tx.conn.execute(select(c.id).where(uses).limit(1)).first() is not None:
         return True
-    return sha in _kept_values(tx, kept)
+    return sha in kept_values(tx, kept)
 
 
 def drop_unused_blobs(tx: Tx, shas: Iterable[str | None], kept: tuple[Select[Any], ...]) -> int:
     """Delete those of `shas` that no job row and no kept reference uses any more (in the caller's transaction)."""
-    return _delete_blobs(tx, [sha for sha in set(shas) if sha and not _in_use(tx, sha, kept)])
+    return delete_blobs(tx, [sha for sha in set(shas) if sha and not _in_use(tx, sha, kept)])
 
 
 def _sha256(data: bytes) -> str:
@@ -93,20 +93,20 @@ class SqlBlobs(SqlCore):
     def _referenced(self, tx: Tx, where: Any = None) -> set[str]:
         q = select(c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha)
         rows = tx.conn.execute(q if where is None else q.where(where))
-        return set().union(*(_shas(*r) for r in rows)) | _kept_values(tx, self.kept.blobs)
+        return set().union(*(job_row_shas(*r) for r in rows)) | kept_values(tx, self.kept.blobs)
 
     def _forget(self, tx: Tx, user_id: int) -> int:
         for forget_rows in self.kept.forget:  # other features' rows about the member (challenge entries, votes)
             forget_rows(tx, user_id)
-        kept = _kept_values(tx, self.kept.jobs)
+        kept = kept_values(tx, self.kept.jobs)
         doomed = select(c.id, c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha).where(
             c.user_id == user_id, c.state != JobState.RUNNING.value
         )
         rows = [r for r in tx.conn.execute(doomed) if r[0] not in kept]
-        candidates = set().union(*(_shas(*r[1:]) for r in rows))
+        candidates = set().union(*(job_row_shas(*r[1:]) for r in rows))
         for chunk in chunks([r[0] for r in rows]):
             tx.conn.execute(delete(JOBS).where(c.id.in_(chunk)))
-        _delete_blobs(tx, candidates - self._referenced(tx))
+        delete_blobs(tx, candidates - self._referenced(tx))
         return len(rows)
 
     async def forget_user(self, user_id: int) -> int:
@@ -122,7 +122,7 @@ class SqlBlobs(SqlCore):
         )
         kept = self._referenced(tx, kept_jobs)
         old = tx.conn.execute(select(BLOBS.c.sha).where(BLOBS.c.created_at < cutoff)).scalars()
-        return _delete_blobs(tx, [sha for sha in old if sha not in kept])
+        return delete_blobs(tx, [sha for sha in old if sha not in kept])
 
     async def gc(self, *, retention_seconds: float) -> int:
         cutoff = self._now() - retention_seconds

@@ -11,7 +11,8 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime
 
-from jobqueue._memory_blobs import _kept_values, _shas
+from jobqueue._memory_blobs import kept_values
+from jobqueue._memory_core import job_shas
 from jobqueue._memory_store import InMemoryJobStore
 from jobqueue._rows import from_epoch
 from jobqueue._types import JobState
@@ -99,7 +100,7 @@ class InMemoryStyleStore:
             for style in styles:
                 del self._styles[style.id]
             shas.update(s.sha for s in styles)
-            kept_ids = await _kept_values(jobs.kept.jobs)
+            kept_ids = await kept_values(jobs.kept.jobs)
             doomed = [
                 j
                 for j in jobs._jobs.values()
@@ -108,8 +109,8 @@ class InMemoryStyleStore:
             for job in doomed:
                 del jobs._jobs[job.id]
                 jobs._rank.pop(job.id, None)
-            still = (await _kept_values(jobs.kept.blobs)).union(*(_shas(j) for j in jobs._jobs.values()))
-            gone = shas.union(*(_shas(j) for j in doomed)) - still
+            still = (await kept_values(jobs.kept.blobs)).union(*(job_shas(j) for j in jobs._jobs.values()))
+            gone = shas.union(*(job_shas(j) for j in doomed)) - still
             blobs = sum(jobs._blobs.pop(sha, None) is not None for sha in gone)
             for sha in gone:
                 self._owners.get(sha, set()).discard(user_id)

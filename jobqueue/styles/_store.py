@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from jobqueue._db import Tx
 from jobqueue._sql import BLOBS, JOBS
-from jobqueue._sql_blobs import _delete_blobs, _kept_values, _shas
+from jobqueue._sql_blobs import delete_blobs, job_row_shas, kept_values
 from jobqueue._sql_store import SqlJobStore
 from jobqueue._types import JobState
 from jobqueue.errors import BlobNotFound, ConstraintViolation
@@ -148,14 +148,14 @@ class SqlStyleStore:
                 uses, c.state != JobState.RUNNING.value
             )
         ).all()
-        kept = _kept_values(tx, self._jobs.kept.jobs)
+        kept = kept_values(tx, self._jobs.kept.jobs)
         rows = [r for r in rows if r[0] not in kept]
         if rows:
             conn.execute(delete(JOBS).where(c.id.in_([r[0] for r in rows])))
-        candidates = shas.union(*(_shas(*r[1:]) for r in rows))
+        candidates = shas.union(*(job_row_shas(*r[1:]) for r in rows))
         still = self._jobs._referenced(tx)
         gone = candidates - still
-        blobs = _delete_blobs(tx, gone)
+        blobs = delete_blobs(tx, gone)
         if gone:
             conn.execute(delete(OWNERS).where(OWNERS.c.owner_id == user_id, OWNERS.c.sha.in_(gone)))
         return OwnerForgotten(len(styles), len(rows), blobs)
