@@ -8,9 +8,11 @@ headers without decoding pixels) and are checked against `ImageLimits` (`max_fra
 any frame is decoded; frames are then decoded one at a time, each downscaled at once, and the running duration is
 checked as they come (`max_duration`).
 
-The encoder writes an animated GIF with one global palette (built from all frames) and ordered (Bayer) dithering:
-its pattern is fixed on the screen, so it does not crawl between frames the way error diffusion does. An animated
-WebP is written too and kept when it is smaller. Both keep the frame count, per-frame durations and loop count.
+The encoder writes an animated GIF with one global palette (median cut over all frames) and no dithering: error
+diffusion crawls between frames, and a screen-fixed (Bayer) pattern does not move with a panning picture, so both
+add flicker that the stylization does not have (measured in bench/RESULTS.md, "Animated GIFs"); stylized textures
+hide the banding. An animated WebP is written too and kept when it is smaller. Both keep the frame count,
+per-frame durations and loop count.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageChops
+from PIL import Image
 
 from engine._pixels import to_rgb
 from engine.errors import ImageError
@@ -53,10 +55,9 @@ logger = logging.getLogger(__name__)
 
 _ANIMATED_FORMATS = ("gif", "webp", "png")
 _PALETTE_STEPS = (256, 128, 64)
-_WEBP_QUALITIES = (90, 80, 70)
+_WEBP_QUALITIES = (95, 85, 75)  # q95: flicker 0.43x independent on the test pan (q90: 0.48x), still ~1/3 of the GIF
 _MIN_SCALE = 0.5  # the encoder shrinks frames to no less than half their side to fit an upload limit
-_MIN_BYTES_PER_PIXEL = 0.05  # about the smallest a stylized animation encodes to (WebP q70), per pixel per frame
-_BAYER = (0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5)
+_MIN_BYTES_PER_PIXEL = 0.05  # about the smallest a stylized animation encodes to (WebP q75), per pixel per frame
 
 
 @dataclass(frozen=True)
@@ -172,25 +173,9 @@ def _palette(frames: Sequence[Image.Image], colors: int) -> Image.Image:
     return montage.quantize(colors, method=Image.Quantize.MEDIANCUT)
 
 
-def _bayer(size: tuple[int, int], amplitude: int) -> Image.Image:
-    """A 4x4 Bayer threshold pattern in 0..2·amplitude, tiled over `size`, in every channel."""
-    tile = Image.new("L", (4, 4))
-    tile.putdata([round((v + 0.5) / 16 * 2 * amplitude) for v in _BAYER])
-    pattern = Image.new("L", size)
-    for y in range(0, size[1], 4):
-        for x in range(0, size[0], 4):
-            pattern.paste(tile, (x, y))
-    return Image.merge("RGB", (pattern, pattern, pattern))
-
-
 def _gif(frames: Sequence[Image.Image], durations: Sequence[int], loop: int | None, colors: int) -> bytes:
     palette = _palette(frames, colors)
-    amplitude = max(2, round(128 / colors ** (1 / 3)))
-    pattern = _bayer(frames[0].size, amplitude)
-    quantised = [
-        ImageChops.add(f, pattern, offset=-amplitude).quantize(palette=palette, dither=Image.Dither.NONE)
-        for f in frames
-    ]
+    quantised = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buf = io.BytesIO()
     extra = {} if loop is None else {"loop": loop}
     quantised[0].save(
