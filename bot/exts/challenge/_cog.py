@@ -110,7 +110,11 @@ class Challenges(commands.Cog):
         data = await download(
             self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
         )
-        png = await normalise(role, data, limits=config.image_limits, working_side=config.image_limits.working_side)
+        limits = config.image_limits
+        # challenge entries are shown as still images: an animated entry is refused with the reason
+        png = await normalise(
+            role, data, limits=limits, working_side=limits.working_side, still_only=role == "content image"
+        )
         return await self.bot.store.put_blob(png, "image/png")
 
     def _check_metadata(self, interaction: Interaction, role: str, attachment: discord.Attachment) -> None:

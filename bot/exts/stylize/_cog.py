@@ -16,7 +16,7 @@ from bot._bot import Stylebot
 from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
 from bot._policy import Policy, check_cooldown, load_policy
 from bot._submit import submit
-from bot.exts.stylize._attachments import check_metadata, download, normalise
+from bot.exts.stylize._attachments import check_metadata, download, normalise, normalise_content
 
 __all__ = ["Stylize"]
 
@@ -73,19 +73,34 @@ class Stylize(commands.Cog):
             await check_cooldown(self.bot.store, policy, interaction.user.id)
             options = Options(strength, size, preset, preserve_colors, seed)
             params, notes = build_params(options, default_size=config.default_size, policy=policy)
-            shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
+            shas, frames = await self._store_images(
+                files, max_bytes=max_bytes, policy=policy, size=params["size"], upload_limit=interaction.filesize_limit
+            )
+            if frames > 1:  # an animated content: one job for all its frames; delivery posts an animation
+                params = {**params, "animated": True, "frames": frames}
             new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(shas[1:]), params=params)
             await submit(interaction, new, policy, notes)
 
     async def _store_images(
-        self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy
-    ) -> list[str]:
+        self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy, size: int,
+        upload_limit: int,
+    ) -> tuple[list[str], int]:  # fmt: skip
+        """Download, check and store every image (the content may be animated); returns (shas, content frames)."""
         config = self.bot.config
-        working_side = min(config.image_limits.working_side, max(1024, 2 * policy.max_size))
+        limits = config.image_limits
+        working_side = min(limits.working_side, max(1024, 2 * policy.max_size))
         pngs = []
+        frames = 1
         for role, attachment in files:  # every image is checked before any is stored
             data = await download(
                 self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
             )
-            pngs.append(await normalise(role, data, limits=config.image_limits, working_side=working_side))
-        return [await self.bot.store.put_blob(png, "image/png") for png in pngs]
+            if role == "content image":
+                content = await normalise_content(
+                    role, data, limits=limits, working_side=working_side, size=size, upload_limit=upload_limit
+                )
+                pngs.append(content.data)
+                frames = content.frames
+            else:
+                pngs.append(await normalise(role, data, limits=limits, working_side=working_side))
+        return [await self.bot.store.put_blob(png, "image/png") for png in pngs], frames
