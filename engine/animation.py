@@ -34,10 +34,10 @@ from engine.images import (
     _bomb_reason,
     _check_size,
     _damaged,
-    _describe_non_image,
     _downscale,
     _fmt_bytes,
     _open,
+    _sniffed,
     check_dimensions,
     sniff_format,
 )
@@ -113,11 +113,7 @@ def decode_animation(
 ) -> Animation:
     """Decode untrusted bytes into RGB frames (a still gives one frame); each frame is downscaled to `working_side`
     (default `limits.working_side`) as soon as it is decoded. Raises ImageError (one line)."""
-    data = bytes(data)
-    _check_size(len(data), limits.max_bytes)
-    fmt = sniff_format(data)
-    if fmt is None:
-        raise ImageError(_describe_non_image(data))
+    data, fmt = _sniffed(data, limits)
     side = limits.working_side if working_side is None else working_side
     im = _open(data, fmt)
     try:

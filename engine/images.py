@@ -290,6 +290,16 @@ def _damaged(fmt: str, exc: BaseException) -> ImageError:
     return ImageError(f"the {fmt.upper()} file is damaged or incomplete; save or download it again and re-upload it")
 
 
+def _sniffed(data: bytes, limits: ImageLimits) -> tuple[bytes, str]:
+    """The bytes (copied out of any buffer) and their format, after the size check; ImageError for a non-image."""
+    data = bytes(data)
+    _check_size(len(data), limits.max_bytes)
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise ImageError(_describe_non_image(data))
+    return data, fmt
+
+
 def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, working_side: int | None = None) -> Image.Image:
     """Decode untrusted bytes into an RGB image, upright (EXIF orientation applied), alpha composited on white.
 
@@ -297,11 +307,7 @@ def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, working_s
     side exceeds `working_side` (default `limits.working_side`) are downscaled to it, JPEGs by decoding at reduced
     scale. Raises ImageError (one line).
     """
-    data = bytes(data)
-    _check_size(len(data), limits.max_bytes)
-    fmt = sniff_format(data)
-    if fmt is None:
-        raise ImageError(_describe_non_image(data))
+    data, fmt = _sniffed(data, limits)
     side = limits.working_side if working_side is None else working_side
     if side < 1:
         raise ValueError("working_side must be positive")
