@@ -32,6 +32,7 @@ def _modules_after_import(module: str) -> set[str]:
     [
         ("engine", HEAVY),
         ("engine.images", HEAVY),
+        ("engine.animation", HEAVY),
         ("engine.budget", HEAVY),
         ("bot", ("torch", "sqlalchemy")),
         ("delivery", ("torch", "sqlalchemy")),
