@@ -22,8 +22,6 @@ def run_animated(args: argparse.Namespace, params: Any, weights: str, data: byte
     import dataclasses
 
     import engine
-    from engine._animate import stylize_frames
-    from engine._presets import output_shape
     from engine.animation import decode_animation, encode_animation
     from engine.errors import ImageError
 
@@ -35,10 +33,10 @@ def run_animated(args: argparse.Namespace, params: Any, weights: str, data: byte
     except ImageError as exc:
         raise UsageError(f"content image {args.content}: {exc}") from None
     w, h = animation.size
-    hw = output_shape(params, h, w)
+    hw = engine.output_shape(params, h, w)
     params = dataclasses.replace(params, size=min(hw))
     frames = [engine.image_to_tensor(f.resize((hw[1], hw[0]))) for f in animation.frames]
-    result = stylize_frames(frames, styles, params, weights=weights, on_progress=progress)
+    result = engine.stylize_frames(frames, styles, params, weights=weights, on_progress=progress)
     images = [engine.tensor_to_image(f) for f in result.frames]
     out, _ = encode_animation(images, animation.durations, animation.loop, max_bytes=1 << 40, prefer=prefer)
     args.output.parent.mkdir(parents=True, exist_ok=True)
