@@ -48,10 +48,12 @@ def through_file(frames: list[torch.Tensor], prefer: str) -> tuple[list[torch.Te
     return [engine.image_to_tensor(f) for f in decode_animation(data).frames], len(data)
 
 
-def run(mode: str, contents: list[torch.Tensor], style: torch.Tensor, args: argparse.Namespace, size: int):
+def run(mode: str, contents: list[torch.Tensor], style: torch.Tensor, args: argparse.Namespace, size: int,
+        temporal: float = 1.0):  # fmt: skip
     params = engine.StyleParams(size=size, seed=1, device=args.device)
     started = time.perf_counter()
-    result = stylize_frames(contents, [style], params, weights=args.weights, options=AnimateOptions(mode=mode))
+    options = AnimateOptions(mode=mode, temporal=temporal)  # type: ignore[arg-type]
+    result = stylize_frames(contents, [style], params, weights=args.weights, options=options)
     return result, time.perf_counter() - started
 
 
@@ -63,10 +65,9 @@ def coherence(args: argparse.Namespace, style: torch.Tensor) -> None:
     engine.stylize(contents[0], [style], params, weights=args.weights)
     still = time.perf_counter() - started
     rows, base = {}, None
-    for mode in ("independent", "sequential", "batched"):
-        if mode == "batched" and not args.batched:
-            continue
-        result, seconds = run(mode, contents, style, args, args.size)
+    modes = [("independent", 1.0)] + [("sequential", t) for t in args.temporal]
+    for mode, temporal in modes + ([("batched", args.temporal[0])] if args.batched else []):
+        result, seconds = run(mode, contents, style, args, args.size, temporal)
         objective = [
             engine.seed_objective(f, c, [style], weights=args.weights, device=args.device)
             for f, c in zip(result.frames, contents, strict=True)
@@ -75,7 +76,8 @@ def coherence(args: argparse.Namespace, style: torch.Tensor) -> None:
         flicker = {p: temporal_flicker(through_file(result.frames, p)[0], shifts) for p in ("gif", "webp")}
         raw = temporal_flicker(result.frames, shifts)
         worst = max(o / b for o, b in zip(objective, base, strict=True))
-        rows[mode] = (flicker, raw, worst, seconds)
+        label = f"{mode} temporal={temporal:g}" if mode != "independent" and len(args.temporal) > 1 else mode
+        rows[label] = (flicker, raw, worst, seconds)
     ind = rows["independent"]
     print(
         f"\n{args.frames} frames of {args.content.name} at {args.size} px, pan {args.pan} px/frame, style "
@@ -118,6 +120,7 @@ def main() -> None:
     p.add_argument("--time-frames", type=int, default=4)
     p.add_argument("--weights", default="random")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--temporal", type=float, nargs="+", default=[1.0], help="temporal weights to compare")
     p.add_argument("--no-batched", dest="batched", action="store_false", help="skip batched in the coherence table")
     p.add_argument("--skip-timing", action="store_true")
     args = p.parse_args()
