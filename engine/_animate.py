@@ -7,8 +7,9 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
   from the previous result moved by the global motion between the two input frames (phase correlation, see
   `engine._motion`), with the newly revealed border taken from its own content, and runs only a few steps at the
   final scale, on the objective plus a temporal term that ties it to that start where the input did not change.
-- `batched` (for a GPU): all frames optimise as one batch through the whole schedule, with the start noise moving
-  with the picture and a joint temporal term tying each frame to its moved predecessor.
+- `batched` (meant for a GPU; experimental, not used by the worker): all frames optimise as one batch through the
+  whole schedule, with the start noise moving with the picture and a joint temporal term tying each frame to its
+  moved predecessor. Its term's weighting under-optimises today (bench/RESULTS.md).
 - `independent`: every frame alone, same seed (the baseline the others are measured against).
 
 The seed is the same for every frame. Progress reports count the steps of all frames and name the frame.
