@@ -1,4 +1,5 @@
-"""Result files that fit Discord's upload limit (re-encoded with `engine.images.encode_image` when too large)."""
+"""Result files that fit Discord's upload limit (re-encoded with `engine.images.encode_image` when too large, or
+`engine.animation.encode_animation` for an animated GIF or WebP: fewer colours, then smaller frames)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def fit_attachment(data: bytes, max_bytes: int) -> tuple[bytes, str]:
         return data, _ext(data)
     from engine.images import encode_image  # Pillow only; imported here so `import delivery` stays light
 
+    if _ext(data) in ("gif", "webp"):
+        from engine.animation import decode_animation, encode_animation
+
+        animation = decode_animation(data)  # our own result: bounded by the engine's limits
+        if len(animation.frames) > 1:
+            return encode_animation(animation.frames, animation.durations, animation.loop, max_bytes=max_bytes)
     with Image.open(io.BytesIO(data)) as im:
         im.load()
         return encode_image(im.convert("RGB"), max_bytes=max_bytes)

@@ -6,8 +6,9 @@ message with it; the delivery loop renders progress and the final result, loads 
 does I/O; `delivery.to_embed` / `delivery.to_view` turn a `RenderedMessage` into discord.py objects.
 
 Conventions read from the job (written by the bot and the worker):
-- `job.params`: the `StyleParams` dict; optional `attachment_size_limit` (bytes, from the interaction) and `notes`
-  (list of strings, e.g. "size clamped to 1024 px").
+- `job.params`: the `StyleParams` dict; optional `attachment_size_limit` (bytes, from the interaction), `notes`
+  (list of strings, e.g. "size clamped to 1024 px") and `animated` / `frames` (an animated content: progress is
+  then counted in frames, and the result is an animated GIF or WebP).
 - `job.result_meta`: optional `run_seconds`, `notes`, `random_weights` (bool) or `weights` ("random" = untrained).
 """
 
@@ -168,6 +169,11 @@ def _running(job: Job) -> RenderedMessage:
         description = "Cancelling… the engine stops within a few seconds."
     elif progress is None or not progress.total:
         description = "Starting…"
+    elif job.params.get("animated"):  # animated jobs report frames finished (engine._animation_job)
+        description = (
+            f"Frame **{min(progress.step + 1, progress.total)}/{progress.total}** · **{progress.percent}%**\n"
+            f"`{progress_bar(progress.step / progress.total)}`"
+        )
     else:
         description = (
             f"Step **{progress.step}/{progress.total}** · **{progress.percent}%**\n"
@@ -199,7 +205,7 @@ def _run_seconds(job: Job) -> float | None:
 def _succeeded(job: Job, image_name: str) -> RenderedMessage:
     random = random_weights_used(job)
     lines = [RANDOM_WEIGHTS_NOTE] if random else []
-    lines.append("Here is your stylized image.")
+    lines.append("Here is your stylized animation." if job.params.get("animated") else "Here is your stylized image.")
     fields = [_field("Settings", "\n".join(settings_lines(job.params, job.result_meta)), inline=False)]
     seconds = _run_seconds(job)
     if seconds is not None:

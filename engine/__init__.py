@@ -13,6 +13,8 @@ from foundation import lazy_exports
 
 __all__ = [
     "IMAGENET_URL",
+    "AnimateOptions",
+    "AnimationResult",
     "Cancelled",
     "EngineError",
     "ImageError",
@@ -33,10 +35,13 @@ __all__ = [
     "instant_stylize",
     "load_instant_model",
     "load_weights",
+    "output_shape",
     "resolve_device",
     "seed_objective",
     "stylize",
     "stylize_batch",
+    "stylize_frames",
+    "temporal_flicker",
     "tensor_to_image",
 ]
 
@@ -57,6 +62,11 @@ _LAZY: dict[str, str] = {
     "Progress": "engine._types",
     "StyleParams": "engine._types",
     "StylizeResult": "engine._stylize",
+    "AnimateOptions": "engine._animate",
+    "AnimationResult": "engine._animate",
+    "stylize_frames": "engine._animate",
+    "temporal_flicker": "engine._motion",
+    "output_shape": "engine._presets",
     "compatible": "engine._stylize",
     "seed_objective": "engine._stylize",
     "stylize": "engine._stylize",
@@ -71,10 +81,13 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine._animate import AnimateOptions, AnimationResult, stylize_frames
     from engine._convert import image_to_tensor, tensor_to_image
     from engine._device import resolve_device
     from engine._instant import instant_stylize
     from engine._instant_model import InstantModel, InstantModelStatus, check_instant_model, load_instant_model
+    from engine._motion import temporal_flicker
+    from engine._presets import output_shape
     from engine._stylize import StylizeResult, compatible, seed_objective, stylize, stylize_batch
     from engine._types import Progress, StyleParams
     from engine._weights import IMAGENET_URL, download_imagenet, hub_checkpoint_path, load_weights

@@ -55,6 +55,8 @@ class Progress:
 
     `preview` is an optional small image (a CHW float tensor in [0, 1], at most 256 px) that the caller may encode.
     `warmup` is true while `fast` runs its cheap warm-up on the shallow layers: `loss` is then that partial loss.
+    For an animation (`engine.stylize_frames`) `step`/`total` count the steps of all frames and `frame` (1-based)
+    of `frames` is the frame being optimised; a still is frame 1 of 1.
     """
 
     step: int
@@ -64,6 +66,8 @@ class Progress:
     scale: int = 0
     preview: Any | None = field(default=None, repr=False)
     warmup: bool = False
+    frame: int = 1
+    frames: int = 1
 
     @property
     def fraction(self) -> float:

@@ -67,9 +67,16 @@ class ImageLimits:
     """Largest long side : short side ratio; beyond it the output would be a sliver or enormous."""
     working_side: int = 4096
     """Long side that larger images are downscaled to while decoding (JPEGs without decoding at full size)."""
+    max_frames: int = 48
+    """Most frames of an animated content image (GIF, WebP, APNG), read from the headers before decoding."""
+    max_animation_pixels: int = 64_000_000
+    """Largest declared width x height x frames of an animation, checked before any frame is decoded."""
+    max_duration: float = 60.0
+    """Longest animation in seconds (the sum of the frames' durations)."""
 
     def __post_init__(self) -> None:
-        if min(self.max_bytes, self.max_pixels, self.min_side, self.working_side) < 1 or self.max_aspect < 1:
+        sizes = (self.max_bytes, self.max_pixels, self.min_side, self.working_side, self.max_frames)
+        if min(*sizes, self.max_animation_pixels) < 1 or self.max_aspect < 1 or self.max_duration <= 0:
             raise ValueError(f"invalid image limits: {self}")
         if self.working_side < self.min_side:
             raise ValueError("working_side must be at least min_side")
@@ -83,6 +90,9 @@ _LIMIT_ROWS = (
     ("min_side", "smallest width or height", lambda v: f"{v} px"),
     ("max_aspect", "long side : short side", lambda v: f"{v:g} : 1"),
     ("working_side", "long side after decoding (larger images are downscaled)", lambda v: f"{v} px"),
+    ("max_frames", "frames of an animation (GIF, WebP, APNG)", lambda v: f"{v}"),
+    ("max_animation_pixels", "width x height x frames of an animation", lambda v: f"{v / 1e6:g} MP"),
+    ("max_duration", "length of an animation", lambda v: f"{v:g} s"),
 )
 
 
@@ -95,6 +105,9 @@ def limits_table_markdown(limits: ImageLimits = DEFAULT_LIMITS) -> str:
         "min_side": "smaller images are refused",
         "max_aspect": "longer or thinner images are refused",
         "working_side": "JPEGs are decoded at 1/2, 1/4 or 1/8 scale when that suffices",
+        "max_frames": "counted from the headers before any frame is decoded",
+        "max_animation_pixels": "checked from the headers before any frame is decoded",
+        "max_duration": "checked frame by frame while decoding",
     }
     for name, label, fmt in _LIMIT_ROWS:
         lines.append(f"| {label} | {fmt(getattr(limits, name))} | {docs[name]} |")
@@ -291,17 +304,24 @@ def read_size(data: bytes) -> tuple[int, int]:
         im.close()
 
 
-def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, working_side: int | None = None) -> Image.Image:
-    """Decode untrusted bytes into an RGB image, upright (EXIF orientation applied), alpha composited on white.
-
-    Animated files give their first frame. Images whose long side exceeds `working_side` (default
-    `limits.working_side`) are downscaled to it, JPEGs by decoding at reduced scale. Raises ImageError (one line).
-    """
+def _sniffed(data: bytes, limits: ImageLimits) -> tuple[bytes, str]:
+    """The bytes (copied out of any buffer) and their format, after the size check; ImageError for a non-image."""
     data = bytes(data)
     _check_size(len(data), limits.max_bytes)
     fmt = sniff_format(data)
     if fmt is None:
         raise ImageError(_describe_non_image(data))
+    return data, fmt
+
+
+def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, working_side: int | None = None) -> Image.Image:
+    """Decode untrusted bytes into an RGB image, upright (EXIF orientation applied), alpha composited on white.
+
+    Animated files give their first frame (`engine.animation.decode_animation` gives them all). Images whose long
+    side exceeds `working_side` (default `limits.working_side`) are downscaled to it, JPEGs by decoding at reduced
+    scale. Raises ImageError (one line).
+    """
+    data, fmt = _sniffed(data, limits)
     side = limits.working_side if working_side is None else working_side
     if side < 1:
         raise ValueError("working_side must be positive")

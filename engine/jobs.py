@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine._types import Progress, StyleParams
+from engine.animation import frame_count
 from engine.errors import Cancelled, EngineError, ImageError
 from engine.images import DEFAULT_LIMITS, ImageLimits, decode_image, encode_image
 
@@ -78,9 +79,20 @@ def run_style_job(
     should_cancel: Callable[[], bool] | None = None,
     instant_model: str | None = None,
 ) -> JobOutput:
-    """Decode, stylize and encode one job (blocking: run it in a thread)."""
+    """Decode, stylize and encode one job (blocking: run it in a thread).
+
+    An animated content image (GIF, WebP, APNG with more than one frame) gives an animated result, reported in
+    frames (`engine._animation_job`).
+    """
     import engine
 
+    if frame_count(content, limits=limits) > 1:
+        from engine._animation_job import run_animation_job
+
+        return run_animation_job(
+            content, styles, params, weights=weights, device=device, max_size=max_size, max_bytes=max_bytes,
+            limits=limits, on_progress=on_progress, should_cancel=should_cancel,
+        )  # fmt: skip
     style_params = parse_params(params, device=device, max_size=max_size)
     content_t, style_ts = _decode(JobInput(content, styles, params), limits, max_size)
     relay = _Relay(on_progress, should_cancel)
@@ -105,7 +117,8 @@ def run_style_batch(
     """Run several jobs in one call; the engine optimises compatible ones (`engine.compatible`) as one batch.
 
     Each slot gets its job's output or its own error, in order: an item whose images or parameters are unusable
-    fails alone, and a job whose `should_cancel(i)` turns True leaves the batch while the others go on.
+    fails alone, and a job whose `should_cancel(i)` turns True leaves the batch while the others go on. Animated
+    contents run on their own (`run_style_job`), their frames forming their own batch.
     """
     import engine
 
@@ -113,6 +126,14 @@ def run_style_batch(
     ready: list[tuple[int, StyleParams, Any, list[Any]]] = []
     for i, item in enumerate(items):
         try:
+            if frame_count(item.content, limits=limits) > 1:
+                outcomes[i] = run_style_job(
+                    item.content, item.styles, item.params, weights=weights, device=device, max_size=max_size,
+                    max_bytes=max_bytes, limits=limits,
+                    on_progress=(lambda r, i=i: on_progress(i, r)) if on_progress else None,
+                    should_cancel=(lambda i=i: should_cancel(i)) if should_cancel else None,
+                )  # fmt: skip
+                continue
             sp = parse_params(item.params, device=device, max_size=max_size)
             ready.append((i, sp, *_decode(item, limits, max_size)))
         except EngineError as exc:
@@ -175,8 +196,13 @@ def _output(result: Any, sp: StyleParams, max_bytes: int) -> JobOutput:
     import engine
 
     data, ext = encode_image(engine.tensor_to_image(result.image), max_bytes=max_bytes)
+    return JobOutput(data=data, ext=ext, meta=result_meta(result, sp, ext))
+
+
+def result_meta(result: Any, sp: StyleParams, ext: str) -> dict[str, Any]:
+    """The metadata stored with a result (a `StylizeResult` or an `AnimationResult`)."""
     loss = float(result.final_loss)
-    meta = {
+    return {
         "seconds": round(float(result.seconds), 3),
         "steps": int(result.steps),
         "device": str(result.device),
@@ -189,7 +215,6 @@ def _output(result: Any, sp: StyleParams, max_bytes: int) -> JobOutput:
         "final_loss": loss if math.isfinite(loss) else None,
         "format": ext,
     }
-    return JobOutput(data=data, ext=ext, meta=meta)
 
 
 class _Relay:

@@ -131,6 +131,11 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
     images = [_read_image(p) for p in (args.content, *args.styles)]
     preset = args.preset or settings.default_preset
     params = StyleParams(preset=preset, size=args.size, steps=args.steps, strength=args.strength, seed=args.seed)
+    job_params = params.to_dict()
+    from engine.animation import frame_count
+
+    if (frames := frame_count(images[0][0])) > 1:  # delivery counts an animation's progress in frames
+        job_params.update(animated=True, frames=frames)
 
     async def submit(store: Any) -> int:
         shas = [await store.put_blob(data, ctype) for data, ctype in images]
@@ -138,7 +143,7 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
             user_id=args.user,
             content_sha=shas[0],
             style_shas=tuple(shas[1:]),
-            params=params.to_dict(),
+            params=job_params,
             priority=args.priority,
             max_attempts=settings.max_attempts,
             batch_key=f"{preset}:{args.size or 'auto'}",

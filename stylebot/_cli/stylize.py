@@ -1,5 +1,6 @@
 """`stylebot stylize CONTENT STYLE [STYLE ...] -o OUT`: one stylization on this machine, with a progress bar.
 
+An animated content image (GIF, WebP, APNG) gives an animation: write it to a .gif or .webp (`stylebot._cli._animated`).
 Bad input (unreadable image, bad option) exits 2 with one line `error: <reason>`; `--report FILE.json` records the
 preset, output size, steps, optimisation seconds (and the instant model's load seconds), the seed objective of the
 result (VGG19 with the configured weights, for every preset: `instant` too), device and weights.
@@ -23,14 +24,20 @@ __all__ = ["ProgressBar", "register"]
 
 logger = logging.getLogger(__name__)
 
-_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("stylize", help="stylize an image with one or more style images (local, no Discord)")
     p.add_argument("content", type=Path, help="content image")
     p.add_argument("styles", type=Path, nargs="+", metavar="style", help="style image(s)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output image (.png, .jpg or .webp)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="output (.png .jpg .webp; .gif or .webp for an animation)",
+    )
     p.add_argument(
         "--preset",
         choices=PRESET_NAMES,
@@ -64,7 +71,7 @@ def register(subparsers: Any) -> None:
 
 def _check_args(args: argparse.Namespace) -> None:
     if args.output.suffix.lower() not in _FORMATS:
-        raise UsageError(f"output {args.output} must end in .png, .jpg, .jpeg or .webp")
+        raise UsageError(f"output {args.output} must end in .png, .jpg, .jpeg, .webp or .gif")
     if args.size is not None and args.size < 16:
         raise UsageError(f"--size must be at least 16 px, got {args.size}")
     if args.steps is not None and args.steps < 1:
@@ -82,20 +89,34 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UsageError("--time-limit must be positive")
 
 
-def _load(path: Path, role: str) -> Any:
-    from engine.errors import ImageError
-    from engine.images import decode_image
-
+def _read(path: Path, role: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{role} {path}: no such file") from None
     except OSError as exc:
         raise UsageError(f"{role} {path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _load(path: Path, role: str) -> Any:
+    from engine.errors import ImageError
+    from engine.images import decode_image
+
+    data = _read(path, role)
     try:
         return decode_image(data)
     except ImageError as exc:
         raise UsageError(f"{role} {path}: {exc}") from None
+
+
+def _frames(data: bytes) -> int:
+    from engine.animation import frame_count
+    from engine.errors import ImageError
+
+    try:
+        return frame_count(data)
+    except ImageError:
+        return 1  # `_load` already decoded it: a still
 
 
 class ProgressBar:
@@ -119,7 +140,8 @@ class ProgressBar:
         self._last, self._decile = now, decile
         filled = int(self.width * progress.fraction)
         bar = "#" * filled + "." * (self.width - filled)
-        line = f"[{bar}] {progress.step}/{progress.total} loss {progress.loss:.4g} {progress.elapsed:.1f}s"
+        frame = f" frame {progress.frame}/{progress.frames}" if getattr(progress, "frames", 1) > 1 else ""
+        line = f"[{bar}] {progress.step}/{progress.total}{frame} loss {progress.loss:.4g} {progress.elapsed:.1f}s"
         self.stream.write(("\r" + line + ("\n" if done else "")) if self.tty else line + "\n")
         self.stream.flush()
 
@@ -138,6 +160,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         time_limit=args.time_limit, init=args.init,
     )  # fmt: skip
     weights = args.weights or settings.weights
+    data = _read(args.content, "content image")
+    if _frames(data) > 1:  # an animated content: every frame, warm-started from the previous one (Gatys presets)
+        from stylebot._cli._animated import run_animated
+
+        styles = [engine.image_to_tensor(img) for img in style_imgs]
+        return run_animated(args, params, weights, data, styles, ProgressBar())
     result, load_seconds = _stylize(params, content_img, style_imgs, weights, settings)
     content = engine.image_to_tensor(content_img)
     styles = [engine.image_to_tensor(img) for img in style_imgs]

@@ -157,6 +157,11 @@ async def test_bad_inputs_get_a_clear_ephemeral_answer(world: Arena) -> None:
         text = s.add_attachment(b"not an image", "notes.txt", "text/plain")
         inter = await s.run_command("challenge submit", {"content": text}, user=alice)
         assert "can't be used" in await reply_text(s, inter)
+        from tests.engine.animated import animated, panning_frames
+
+        gif = s.add_attachment(animated(panning_frames(3), "GIF"), "clip.gif", "image/gif")
+        inter = await s.run_command("challenge submit", {"content": gif}, user=alice)
+        assert "only still images" in await reply_text(s, inter)  # entries are shown as stills
         assert await world.job_states() == []
 
 

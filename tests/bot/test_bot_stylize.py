@@ -142,3 +142,34 @@ async def test_stylize_decodes_within_the_bots_one_pixel_budget(world: World) ->
         inter = await s.run_command("stylize", world.images(), user=world.member)
         assert "more than this bot can decode" in await reply_text(s, inter)
         assert await world.jobs() == [] and bot.decode_budget.in_use == 0
+
+
+async def test_an_animated_gif_content_becomes_one_animated_job_with_its_frames(world: World, bot: Stylebot) -> None:
+    from engine.animation import decode_animation
+    from tests.engine.animated import animated, panning_frames
+
+    s = world.standin
+    gif = animated(panning_frames(5), "GIF", durations=[40, 50, 60, 70, 80], loop=0)
+    content = s.add_attachment(gif, "clip.gif", "image/gif")
+    await s.run_command("stylize", {**world.images(), "content": content}, user=world.member)
+    await _status_message(world)
+    [job] = await world.jobs()
+    assert job.params["animated"] is True and job.params["frames"] == 5
+    stored = decode_animation(await world.store.get_blob(job.content_sha))  # a clean APNG with every frame
+    assert len(stored.frames) == 5 and stored.durations == (40, 50, 60, 70, 80)
+
+
+async def test_an_animation_that_cannot_fit_the_upload_limit_is_refused_before_queueing(
+    world: World, bot: Stylebot
+) -> None:
+    from PIL import Image
+
+    from tests.engine.animated import animated
+
+    s = world.standin  # 48 tiny flat frames: a small file whose 64 px result cannot be as small
+    gif = animated([Image.new("RGB", (16, 16), (5 * i, 80, 90)) for i in range(48)], "GIF")
+    content = s.add_attachment(gif, "clip.gif", "image/gif")
+    options = {**world.images(), "content": content, "size": 64}
+    inter = await s.run_command("stylize", options, user=world.member, attachment_size_limit=len(gif) + 1)
+    text = await reply_text(s, inter)
+    assert "would not fit this server's upload limit" in text and await world.jobs() == []

@@ -108,7 +108,11 @@ class Challenges(commands.Cog):
             self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
         )
         limits, budget = config.image_limits, self.bot.decode_budget
-        png = await normalise(role, data, limits=limits, working_side=limits.working_side, budget=budget)
+        # challenge entries are shown as still images: an animated entry is refused with the reason
+        still_only = role == "content image"
+        png = await normalise(
+            role, data, limits=limits, working_side=limits.working_side, budget=budget, still_only=still_only
+        )
         return await self.bot.store.put_blob(png, "image/png")
 
     def _check_metadata(self, interaction: Interaction, role: str, attachment: discord.Attachment) -> None:

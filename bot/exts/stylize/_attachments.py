@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import discord
+from engine.animation import decode_animation, estimate_animation_bytes, frame_count
 from engine.errors import ImageError
 from engine.images import ImageLimits, check_declared, check_dimensions, decode_image, encode_image, read_size
 
 from bot._decode_budget import PixelBudget
 from bot.errors import AttachmentRejected
 
-__all__ = ["check_metadata", "download", "normalise"]
+__all__ = ["Normalised", "check_metadata", "download", "normalise", "normalise_content"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +81,83 @@ def _decode_to_png(data: bytes, limits: ImageLimits, working_side: int) -> bytes
     return png
 
 
-async def normalise(role: str, data: bytes, *, limits: ImageLimits, working_side: int, budget: PixelBudget) -> bytes:
-    """Decode untrusted bytes with the hardened decoder (in a thread) and re-encode them as a clean PNG, holding the
-    image's width x height (from its header) of the bot's one decode budget meanwhile."""
+STILL_ONLY = "it is animated, and only still images can be used here; post a PNG or JPEG"
+
+
+async def _reserve_and_run(role: str, data: bytes, limits: ImageLimits, budget: PixelBudget, work: Any) -> Any:
+    """Run `work()` in a thread while holding the image's width x height (read from its header) of the bot's one
+    decode budget: no pixel is decoded before the budget allows it (animations decode one frame at a time)."""
     try:
-        width, height = read_size(data)  # the header only: no pixel is decoded before the budget allows it
+        width, height = read_size(data)
         check_dimensions(width, height, limits=limits)
         async with budget.reserve(width * height):
-            return await asyncio.to_thread(_decode_to_png, data, limits, working_side)
+            return await asyncio.to_thread(work)
     except ImageError as exc:
         raise AttachmentRejected(role, exc.message) from exc
+
+
+async def normalise(
+    role: str,
+    data: bytes,
+    *,
+    limits: ImageLimits,
+    working_side: int,
+    budget: PixelBudget,
+    still_only: bool = False,
+) -> bytes:
+    """Decode untrusted bytes with the hardened decoder (in a thread, under the decode budget) and re-encode them as
+    a clean PNG. An animated file gives its first frame, or is refused with `still_only` (e.g. a challenge entry).
+    """
+    if still_only and await _reserve_and_run(role, data, limits, budget, lambda: frame_count(data, limits=limits)) > 1:
+        raise AttachmentRejected(role, STILL_ONLY)
+    return await _reserve_and_run(role, data, limits, budget, lambda: _decode_to_png(data, limits, working_side))
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A clean content image: a PNG, or an animated PNG (APNG) with the source's frames, durations and loop."""
+
+    data: bytes = field(repr=False)
+    frames: int = 1
+    size: tuple[int, int] = (0, 0)  # (w, h) of a frame
+
+
+def _decode_to_apng(data: bytes, limits: ImageLimits, working_side: int) -> Normalised:
+    animation = decode_animation(data, limits=limits, working_side=working_side)
+    if len(animation.frames) == 1:
+        return Normalised(_decode_to_png(data, limits, working_side), 1, animation.size)
+    buf = io.BytesIO()
+    first, *rest = animation.frames
+    loop = {} if animation.loop is None else {"loop": animation.loop}
+    first.save(buf, "PNG", save_all=True, append_images=rest, duration=list(animation.durations), **loop)
+    return Normalised(buf.getvalue(), len(animation.frames), animation.size)
+
+
+async def normalise_content(
+    role: str,
+    data: bytes,
+    *,
+    limits: ImageLimits,
+    working_side: int,
+    budget: PixelBudget,
+    size: int,
+    upload_limit: int,
+) -> Normalised:
+    """`normalise` for a content image that may be animated (GIF, WebP, APNG): its frames are kept, as an APNG.
+
+    An animation whose result at `size` px (short side) could not fit `upload_limit` even at the encoder's
+    smallest is refused before any work starts.
+    """
+    out: Normalised = await _reserve_and_run(
+        role, data, limits, budget, lambda: _decode_to_apng(data, limits, working_side)
+    )
+    if out.frames > 1:
+        w, h = out.size
+        scale = size / min(w, h)
+        if estimate_animation_bytes(round(w * scale), round(h * scale), out.frames) > upload_limit:
+            raise AttachmentRejected(
+                role,
+                f"its {out.frames} frames at {size} px would not fit this server's upload limit even at the"
+                " smallest encoding; use fewer frames or a smaller size",
+            )
+    return out

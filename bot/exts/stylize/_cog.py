@@ -17,7 +17,7 @@ from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
 from bot._policy import Policy, check_cooldown, load_policy
 from bot._submit import submit
 from bot.errors import InvalidOption
-from bot.exts.stylize._attachments import check_metadata, download, normalise
+from bot.exts.stylize._attachments import check_metadata, download, normalise, normalise_content
 
 __all__ = ["Stylize"]
 
@@ -82,7 +82,11 @@ class Stylize(commands.Cog):
             params, notes = build_params(
                 options, default_size=config.default_size, policy=policy, default_preset=config.default_preset
             )
-            shas = await self._store_images(files, max_bytes=max_bytes, policy=policy)
+            shas, frames = await self._store_images(
+                files, max_bytes=max_bytes, policy=policy, size=params["size"], upload_limit=interaction.filesize_limit
+            )
+            if frames > 1:  # an animated content: one job for all its frames; delivery posts an animation
+                params = {**params, "animated": True, "frames": frames}
             stored = iter(shas[1:])
             styles = [next(stored) if a else await self._named(interaction, n) for a, n in picked if a or n]
             new = NewJob(user_id=interaction.user.id, content_sha=shas[0], style_shas=tuple(styles), params=params)
@@ -103,17 +107,31 @@ class Stylize(commands.Cog):
         return await library.choices(interaction.guild_id, current) if library is not None else []
 
     async def _store_images(
-        self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy
-    ) -> list[str]:
+        self, files: list[tuple[str, discord.Attachment]], *, max_bytes: int, policy: Policy, size: int,
+        upload_limit: int,
+    ) -> tuple[list[str], int]:  # fmt: skip
+        """Download, check and store every image (the content may be animated); returns (shas, content frames)."""
         config = self.bot.config
-        working_side = min(config.image_limits.working_side, max(1024, 2 * policy.max_size))
+        limits, budget = config.image_limits, self.bot.decode_budget
+        working_side = min(limits.working_side, max(1024, 2 * policy.max_size))
         pngs = []
+        frames = 1
         for role, attachment in files:  # every image is checked before any is stored
             data = await download(
                 self.bot.http_session, role, attachment, max_bytes=max_bytes, time_limit=config.download_timeout
             )
-            budget = self.bot.decode_budget
-            pngs.append(
-                await normalise(role, data, limits=config.image_limits, working_side=working_side, budget=budget)
-            )
-        return [await self.bot.store.put_blob(png, "image/png") for png in pngs]
+            if role == "content image":
+                content = await normalise_content(
+                    role,
+                    data,
+                    limits=limits,
+                    working_side=working_side,
+                    budget=budget,
+                    size=size,
+                    upload_limit=upload_limit,
+                )
+                pngs.append(content.data)
+                frames = content.frames
+            else:
+                pngs.append(await normalise(role, data, limits=limits, working_side=working_side, budget=budget))
+        return [await self.bot.store.put_blob(png, "image/png") for png in pngs], frames

@@ -87,7 +87,7 @@ def test_missing_files_and_bad_output_names_exit_2(images, tmp_path: Path, capsy
     content, style = images
     assert main(["stylize", str(tmp_path / "nope.png"), str(style), "-o", str(tmp_path / "o.png")]) == 2
     assert "content image" in capsys.readouterr().err
-    assert main(["stylize", str(content), str(style), "-o", str(tmp_path / "o.gif")]) == 2
+    assert main(["stylize", str(content), str(style), "-o", str(tmp_path / "o.bmp")]) == 2
     assert "must end in .png" in capsys.readouterr().err
 
 
@@ -135,3 +135,20 @@ def test_a_missing_instant_model_exits_2_naming_the_folder(images, tmp_path: Pat
     checked = _cli("weights", "check", env={"STYLEBOT_INSTANT_MODEL_DIR": str(missing)})
     assert checked.returncode == 2 and checked.stdout.startswith("random")
     assert _cli("weights", "check").stdout.splitlines()[1].endswith("loads OK on CPUExecutionProvider")
+
+
+def test_stylize_turns_an_animated_gif_into_an_animation(images, tmp_path: Path) -> None:
+    from engine.animation import decode_animation
+    from tests.engine.animated import animated, panning_frames
+
+    _, style = images
+    clip = tmp_path / "clip.gif"
+    clip.write_bytes(animated(panning_frames(3), "GIF", durations=[70, 80, 90], loop=0))
+    out = tmp_path / "out.gif"
+    proc = _cli("stylize", str(clip), str(style), "-o", str(out), "--size", "32", "--steps", "3")
+    assert proc.returncode == 0, proc.stderr
+    anim = decode_animation(out.read_bytes())
+    assert len(anim.frames) == 3 and anim.durations == (70, 80, 90) and anim.size == (38, 32)
+    assert "frame 3/3" in proc.stderr
+    bad = _cli("stylize", str(clip), str(style), "-o", str(tmp_path / "out.png"), "--size", "32")
+    assert bad.returncode == 2 and "must end in .gif or .webp" in bad.stderr

@@ -1,0 +1,314 @@
+"""`stylize_frames`: the frames of one animation stylized as one job, without flicker.
+
+Stylizing each frame alone flickers: every frame lands in a different local optimum. Two cheap remedies, chosen by
+`AnimateOptions.mode` (figures in bench/RESULTS.md, "Animated GIFs"):
+
+- `sequential` (the default, and the CPU's): frame 1 runs the preset's whole schedule; every later frame starts
+  from the previous result moved by the global motion between the two input frames (phase correlation, see
+  `engine._motion`), with the newly revealed border taken from its own content, and runs only a few steps at the
+  final scale, on the objective plus a temporal term that ties it to that start where the input did not change.
+- `batched` (meant for a GPU; experimental, not used by the worker): all frames optimise as one batch through the
+  whole schedule, with the start noise moving with the picture and a joint temporal term tying each frame to its
+  moved predecessor. Its term's weighting under-optimises today (bench/RESULTS.md).
+- `independent`: every frame alone, same seed (the baseline the others are measured against).
+
+The seed is the same for every frame. Progress reports count the steps of all frames and name the frame.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+from torch import Tensor
+
+from engine._convert import denormalize, normalize, resize
+from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, resolve_device, use_bf16
+from engine._motion import Shift, change_mask, estimate_shift, translate
+from engine._optim import Adam, BatchedLBFGS
+from engine._presets import Preset, get_preset
+from engine._run import Job, Objective, _clamp, _history, _start, build_objective
+from engine._stylize import _validate, stylize
+from engine._types import Progress, StyleParams
+from engine._weights import load_weights
+from engine.errors import EngineError
+
+__all__ = ["AnimateOptions", "AnimationResult", "stylize_frames"]
+
+Mode = Literal["sequential", "batched", "independent"]
+
+
+@dataclass(frozen=True)
+class AnimateOptions:
+    """How the frames are tied together. `warm_steps` = (shallow warm-up, full) steps per later frame in
+    `sequential` (None: the preset's default); `temporal` weighs the temporal term against the objective."""
+
+    mode: Mode = "sequential"
+    warm_steps: tuple[int, int] | None = None
+    temporal: float = 1.0
+    warp: bool = True
+    carry: bool = False  # start each later frame's L-BFGS from the previous frame's (moved) curvature history
+
+
+WARM_STEPS = {"fast": (25, 2), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
+
+
+@dataclass(frozen=True)
+class AnimationResult:
+    frames: list[Tensor]  # each (1, 3, H, W) in [0, 1], on the CPU
+    shifts: list[Shift]  # the motion estimated from input frame t to t+1 (at the output size)
+    seconds: float
+    steps: int
+    device: str
+    weights: str
+    random_weights: bool
+    size: tuple[int, int]  # (w, h) of every frame
+    losses: list[float]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def final_loss(self) -> float:
+        """The worst frame's objective."""
+        return max(self.losses)
+
+
+ProgressFn = Callable[[Progress], None]
+FrameFn = Callable[[int, Tensor], None]
+
+
+class _Counter:
+    """Turns per-frame steps into one job's progress (all frames' steps; the frame being optimised)."""
+
+    def __init__(self, total: int, frames: int, on_progress: ProgressFn | None) -> None:
+        self.total, self.frames, self.on_progress = total, frames, on_progress
+        self.step, self.started = 0, time.monotonic()
+
+    def __call__(self, frame: int, loss: float, preview: Tensor | None = None, warmup: bool = False) -> None:
+        self.step += 1
+        if self.on_progress is not None:
+            elapsed = time.monotonic() - self.started
+            self.on_progress(Progress(self.step, self.total, loss, elapsed, 0, preview, warmup, frame, self.frames))
+
+
+class _WarmLBFGS(BatchedLBFGS):
+    """L-BFGS that may start from another frame's curvature history: its first step is then a full quasi-Newton
+    step instead of the cautious gradient step a fresh L-BFGS takes."""
+
+    def step(self, x: Tensor, grad: Tensor) -> Tensor:
+        if self.prev_grad is not None or not self.s:
+            return super().step(x, grad)
+        d = self._two_loop(grad.float())
+        self.prev_grad, self.prev_x, self.direction, self.t = grad.float(), x.detach().float(), d, self.lr
+        return x + d * self.lr
+
+    def carry(self, shift: Shift) -> _WarmLBFGS:
+        """This optimiser's history moved by `shift`, for the next frame (whose picture moved that way)."""
+        self.s = [translate(s, shift)[0] for s in self.s]
+        self.y = [translate(y, shift)[0] for y in self.y]
+        self.prev_grad = self.prev_x = self.direction = None
+        return self
+
+
+def _descend(loss_fn: Callable[[Tensor], Tensor], x: Tensor, steps: int, preset: Preset,
+             report: Callable[[Tensor], None], opt: Adam | BatchedLBFGS | None = None,
+             polish: bool = True) -> tuple[Tensor, Tensor, Adam | BatchedLBFGS]:  # fmt: skip
+    """`steps` optimiser steps on per-sample `loss_fn`; with `polish`, keeps a sample's previous point where the
+    last (unchecked) step made it worse. Returns (x, its per-sample loss, the optimiser)."""
+    if opt is None:
+        opt = Adam(preset.lr) if preset.optimizer == "adam" else _WarmLBFGS(preset.lr, _history(x))
+    before, losses = x, torch.zeros(x.shape[0], device=x.device)
+    for _ in range(steps):
+        before = x
+        xg = x.detach().requires_grad_(True)
+        losses = loss_fn(xg)
+        (grad,) = torch.autograd.grad(losses.sum(), xg)
+        losses = losses.detach()
+        report(losses)
+        x = opt.step(x.detach(), grad)
+        if preset.clamp:
+            x = _clamp(x)
+    if not polish or not steps:
+        return x, losses, opt
+    with torch.no_grad():
+        end = loss_fn(x).detach()
+    better = end <= losses
+    return torch.where(better.view(-1, 1, 1, 1), x, before), torch.minimum(end, losses), opt
+
+
+def _tie(x: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Per-sample mean of mask · (x - target)²."""
+    return ((x - target) ** 2 * mask).flatten(1).mean(dim=1)
+
+
+def stylize_frames(
+    contents: Sequence[Tensor],
+    styles: Sequence[Tensor],
+    params: StyleParams,
+    *,
+    weights: str = "imagenet",
+    options: AnimateOptions = AnimateOptions(),
+    on_progress: ProgressFn | None = None,
+    on_frame: FrameFn | None = None,
+) -> AnimationResult:
+    """Stylize the frames of one animation (each (1, 3, H, W), all the same size) with the same styles and seed.
+
+    `on_progress` hears of every step (it may raise `Cancelled`); `on_frame(i, image)` of every finished frame
+    (`batched`: all of them at the end). Raises the job's EngineError on failure.
+    """
+    if not contents:
+        raise EngineError("an animation needs at least one frame")
+    if params.preset == "instant":  # one feed-forward pass per frame flickers: animations optimise (warm-started)
+        params = dataclasses.replace(params, preset="fast")
+    if len({tuple(c.shape) for c in contents}) != 1:
+        raise EngineError("all frames of an animation must have the same size")
+    started = time.monotonic()
+    job = _validate(0, (contents[0], styles, params))
+    hw = job.scales[-1].hw
+    small = [resize(c.float(), hw) for c in contents]
+    shifts = [estimate_shift(a, b) if options.warp else (0, 0) for a, b in itertools.pairwise(small)]
+    if options.mode == "batched":
+        frames, losses, steps = _batched(contents, styles, params, weights, options, shifts, on_progress)
+        for i, frame in enumerate(frames):
+            if on_frame is not None:
+                on_frame(i, frame)
+    else:
+        frames, losses, steps = _one_by_one(contents, small, styles, params, weights, options, shifts,
+                                            on_progress, on_frame)  # fmt: skip
+    loaded = load_weights(weights)
+    notes = ("random VGG19 weights: not a real style transfer",) if loaded.random else ()
+    return AnimationResult(
+        frames=frames, shifts=shifts, seconds=time.monotonic() - started, steps=steps,
+        device=resolve_device(params.device), weights=loaded.kind, random_weights=loaded.random,
+        size=(hw[1], hw[0]), losses=losses, notes=notes,
+    )  # fmt: skip
+
+
+def _warm_total(params: StyleParams, options: AnimateOptions) -> tuple[int, int]:
+    """(shallow, full) steps of a later frame; never more in all than `params.steps` (a server's step cap)."""
+    shallow, full = options.warm_steps or WARM_STEPS.get(params.preset, (0, 10))
+    if params.steps is not None and shallow + full > params.steps:
+        full = max(1, min(full, params.steps // 4))
+        shallow = max(0, params.steps - full)
+    return shallow, full
+
+
+def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequence[Tensor], params: StyleParams,
+                weights: str, options: AnimateOptions, shifts: list[Shift], on_progress: ProgressFn | None,
+                on_frame: FrameFn | None) -> tuple[list[Tensor], list[float], int]:  # fmt: skip
+    """`sequential` (warm starts) or `independent` (every frame alone)."""
+    n = len(contents)
+    still_total = _validate(0, (contents[0], styles, params)).total_steps
+    warm = sum(_warm_total(params, options))
+    per_frame = still_total if options.mode == "independent" else warm
+    counter = _Counter(still_total + (n - 1) * per_frame, n, on_progress)
+    frames: list[Tensor] = []
+    losses: list[float] = []
+    opts: dict[bool, Any] = {}
+    for i in range(n):
+        if i == 0 or options.mode == "independent":
+            result = stylize(contents[i], styles, params, weights=weights,
+                             on_progress=lambda p, i=i: counter(i + 1, p.loss, p.preview, p.warmup))  # fmt: skip
+            image, loss = result.image, result.final_loss
+        else:
+            image, loss = _warm_frame(small[i - 1], small[i], frames[-1], shifts[i - 1], styles, params,
+                                      weights, options, lambda v, i=i: counter(i + 1, v), opts)  # fmt: skip
+        frames.append(image)
+        losses.append(loss)
+        if on_frame is not None:
+            on_frame(i, image)
+    return frames, losses, counter.step
+
+
+def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, shift: Shift, styles: Sequence[Tensor],
+                params: StyleParams, weights: str, options: AnimateOptions, report: Callable[[float], None],
+                opts: dict[bool, Any]) -> tuple[Tensor, float]:  # fmt: skip
+    """One later frame of `sequential`: the previous result, moved, refined for a few steps at the final scale
+    (each phase's optimiser carried over from the previous frame in `opts`)."""
+    device = resolve_device(params.device)
+    preset = get_preset(params.preset)
+    bf16 = use_bf16(device) and preset.name == "fast"
+    hw = tuple(content.shape[-2:])
+    job = _validate(0, (content, styles, params))
+    moved, _ = translate(previous, shift, fill=content)
+    mask = change_mask(previous_content, content, shift).to(device)
+    target = normalize(moved).to(device)
+    x, loss = target.clone(), torch.zeros(1)
+    loaded = load_weights(weights)
+    for shallow, steps in zip((True, False), _warm_total(params, options), strict=True):
+        if not steps:
+            continue
+        model = get_model(loaded, params.pooling, device, bf16, SHALLOW_LAYERS if shallow else ALL_LAYERS)
+        objective = build_objective(model, [job], hw, preset, device, bf16)  # type: ignore[arg-type]
+        scale: list[Tensor] = []
+
+        def loss_fn(v: Tensor, objective: Objective = objective, scale: list[Tensor] = scale) -> Tensor:
+            base = objective(v)
+            if not scale:  # the temporal term is weighed against the objective where the frame starts
+                scale.append(options.temporal * base.detach())
+            return base + scale[0] * _tie(v, target, mask)
+
+        previous_opt = opts.get(shallow)
+        opt = previous_opt.carry(shift) if options.carry and isinstance(previous_opt, _WarmLBFGS) else None
+        x, loss, opts[shallow] = _descend(loss_fn, x, steps, preset, lambda ls: report(float(ls[0])), opt,
+                                          polish=not shallow)  # fmt: skip
+    return denormalize(x.detach().float()).clamp(0, 1).cpu(), float(loss[0])
+
+
+def _moving_start(jobs: list[Job], hw: tuple[int, int], preset: Preset, device: str,
+                  offsets: list[Shift]) -> Tensor:  # fmt: skip
+    """`_start` for every frame, but with the first frame's noise moved along with the picture."""
+    x = _start(jobs[:1], hw, preset, device)
+    noise = x - normalize(resize(jobs[0].content, hw)).to(device)
+    rows = [normalize(resize(job.content, hw)).to(device) + torch.roll(noise, off, dims=(-2, -1))
+            for job, off in zip(jobs, offsets, strict=True)]  # fmt: skip
+    return torch.cat(rows)
+
+
+def _batched(contents: Sequence[Tensor], styles: Sequence[Tensor], params: StyleParams, weights: str,
+             options: AnimateOptions, shifts: list[Shift],
+             on_progress: ProgressFn | None) -> tuple[list[Tensor], list[float], int]:  # fmt: skip
+    """All frames as one batch, every scale, with a joint temporal term between neighbours."""
+    device = resolve_device(params.device)
+    preset = get_preset(params.preset)
+    bf16 = use_bf16(device) and preset.name == "fast"
+    jobs = [_validate(i, (c, styles, params)) for i, c in enumerate(contents)]
+    counter = _Counter(jobs[0].total_steps, len(jobs), on_progress)
+    final = jobs[0].scales[-1].hw
+    cumulative = [(0, 0)]
+    for dy, dx in shifts:
+        cumulative.append((cumulative[-1][0] + dy, cumulative[-1][1] + dx))
+    loaded = load_weights(weights)
+    x: Tensor | None = None
+    losses = torch.zeros(len(jobs))
+    for scale in jobs[0].scales:
+        f = scale.hw[0] / final[0]
+        at = [(round(dy * f), round(dx * f)) for dy, dx in shifts]
+        small = [resize(job.content, scale.hw).to(device) for job in jobs]
+        masks = torch.cat([torch.zeros_like(small[0][:, :1])] + [
+            change_mask(a, b, s) for (a, b), s in zip(itertools.pairwise(small), at, strict=True)])  # fmt: skip
+        if x is None:
+            x = _moving_start(jobs, scale.hw, preset, device, [(round(a * f), round(b * f)) for a, b in cumulative])
+        else:
+            x = normalize(resize(denormalize(x).clamp(0, 1), scale.hw))
+
+        def joint(v: Tensor, at: list[Shift] = at, masks: Tensor = masks) -> Tensor:
+            prev = torch.cat([v[:1]] + [translate(v[t : t + 1], at[t])[0] for t in range(len(at))])
+            return _tie(v, prev, masks)
+
+        for shallow, steps in ((True, scale.warmup), (False, scale.steps)):
+            if not steps:
+                continue
+            model = get_model(loaded, params.pooling, device, bf16, SHALLOW_LAYERS if shallow else ALL_LAYERS)
+            objective = build_objective(model, jobs, scale.hw, preset, device, bf16)
+            with torch.no_grad():
+                weight = options.temporal * objective(x).detach().mean()
+            x, losses, _ = _descend(lambda v, o=objective, w=weight, j=joint: o(v) + w * j(v), x, steps, preset,
+                                    lambda ls, sh=shallow: counter(len(jobs), float(ls.mean()), None, sh))  # fmt: skip
+    assert x is not None
+    out = denormalize(x.detach().float()).clamp(0, 1).cpu()
+    return [out[i : i + 1].contiguous() for i in range(len(jobs))], [float(v) for v in losses], counter.step

@@ -1,0 +1,121 @@
+"""`engine.stylize_frames` and animated jobs: coherence measured on the decoded output file (CPU, random weights)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+from PIL import Image
+
+import engine
+from engine._animate import AnimateOptions, stylize_frames
+from engine._motion import estimate_shift, temporal_flicker, translate
+from engine.animation import decode_animation, encode_animation
+from engine.errors import Cancelled
+from engine.jobs import StepReport, run_style_job
+from tests.engine.animated import animated, panning_frames
+from tests.engine.conftest import smooth_image
+
+PAN = 3  # px per frame: the window moves right, so the picture moves left
+SHIFTS = [(0, -PAN)] * 7
+
+
+def _pan(n: int = 8, side: int = 64) -> list[torch.Tensor]:
+    """A still 'photo' (smooth blobs plus blocky detail) cropped by a window moving PAN px right per frame."""
+    h, w = side + 8, side + PAN * n + 8
+    detail = torch.rand(1, 3, h // 2 + 1, w // 2 + 1, generator=torch.Generator().manual_seed(9))
+    detail = detail.repeat_interleave(2, -1).repeat_interleave(2, -2)[..., :h, :w]
+    big = (smooth_image(h, w, seed=3) + 0.3 * detail).clamp(0, 1)
+    return [big[..., 4 : 4 + side, 4 + PAN * t : 4 + PAN * t + side] for t in range(n)]
+
+
+def _through_the_file(frames: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The frames as a member sees them: encoded as our GIF (global palette, dithered), then decoded."""
+    images = [engine.tensor_to_image(f) for f in frames]
+    data, _ = encode_animation(images, [80] * len(images), 0, max_bytes=10**7, prefer="gif")
+    return [engine.image_to_tensor(f) for f in decode_animation(data).frames]
+
+
+def test_phase_correlation_finds_the_translation() -> None:
+    a = smooth_image(64, 80, seed=4)
+    b, _ = translate(a, (5, -7), fill=a)
+    assert estimate_shift(a, b) == (5, -7)
+    frames = _pan(3)
+    assert estimate_shift(frames[0], frames[1]) == (0, -PAN)
+
+
+def test_sequential_frames_flicker_at_most_half_as_much_follow_the_motion_and_stay_stylized() -> None:
+    contents, style = _pan(), smooth_image(48, 48, seed=2)
+    params = engine.StyleParams(size=64, seed=1, device="cpu")
+
+    def run(mode: str) -> tuple[list[torch.Tensor], list[float]]:
+        options = AnimateOptions(mode=mode)  # type: ignore[arg-type]
+        result = stylize_frames(contents, [style], params, weights="random", options=options)
+        pairs = zip(result.frames, contents, strict=True)
+        objective = [engine.seed_objective(f, c, [style], weights="random") for f, c in pairs]
+        return _through_the_file(result.frames), objective
+
+    alone, alone_objective = run("independent")
+    coherent, objective = run("sequential")
+    warped, unwarped = temporal_flicker(coherent, SHIFTS)
+    warped_alone, _ = temporal_flicker(alone, SHIFTS)
+    assert warped <= 0.5 * warped_alone, (warped, warped_alone)
+    assert warped < unwarped, (warped, unwarped)  # the frames move with the picture, not frozen
+    ratios = [o / a for o, a in zip(objective, alone_objective, strict=True)]
+    assert max(ratios) <= 1.5, ratios
+
+
+def test_progress_names_the_frame_and_counts_every_frame_s_steps() -> None:
+    seen: list[engine.Progress] = []
+    finished: list[int] = []
+    contents = _pan(3, side=32)
+    params = engine.StyleParams(size=32, steps=4, seed=1, device="cpu")
+    result = stylize_frames(contents, [smooth_image(32, 32, seed=2)], params, weights="random",
+                            on_progress=seen.append, on_frame=lambda i, _img: finished.append(i))  # fmt: skip
+    assert finished == [0, 1, 2] and len(result.frames) == 3
+    assert seen[0].frame == 1 and seen[-1].frame == 3 and {p.frames for p in seen} == {3}
+    assert [p.step for p in seen] == list(range(1, len(seen) + 1)) and seen[-1].step == seen[-1].total
+
+
+def _gif(n: int = 4, loop: int | None = 0) -> bytes:
+    return animated(panning_frames(n), "GIF", durations=[60, 70, 80, 90][:n], loop=loop)
+
+
+STYLE = animated(panning_frames(1, seed=4), "PNG")
+TINY = {"preset": "fast", "size": 32, "steps": 3, "seed": 5}
+
+
+def test_an_animated_job_returns_an_animation_with_the_input_s_frames_durations_and_loop() -> None:
+    reports: list[StepReport] = []
+    out = run_style_job(_gif(loop=2), [STYLE], TINY, weights="random", device="cpu", on_progress=reports.append)
+    anim = decode_animation(out.data)
+    assert out.ext in ("gif", "webp") and out.meta["content_type"] == f"image/{out.ext}"
+    assert len(anim.frames) == 4 and anim.durations == (60, 70, 80, 90) and anim.loop == 2
+    assert out.meta["animated"] is True and out.meta["frames"] == 4 and out.meta["size"] == [38, 32]
+    assert [(r.step, r.total) for r in reports] == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    assert all(Image.open(io.BytesIO(r.preview_png)).size == (38, 32) for r in reports[1:] if r.preview_png)
+
+
+def test_a_one_frame_gif_is_stylized_as_a_still() -> None:
+    out = run_style_job(_gif(1), [STYLE], TINY, weights="random", device="cpu")
+    assert out.ext == "png" and "animated" not in out.meta
+
+
+def test_cancel_stops_an_animation_between_steps() -> None:
+    calls = iter(range(1000))
+    with pytest.raises(Cancelled):  # the cancel arrives while frame 2 runs
+        run_style_job(_gif(), [STYLE], TINY, weights="random", device="cpu", should_cancel=lambda: next(calls) > 4)
+
+
+def test_an_animation_asked_for_with_the_instant_preset_is_optimised_with_fast() -> None:
+    import torch
+
+    from engine import StyleParams
+    from engine._animate import stylize_frames
+
+    torch.manual_seed(0)
+    frames = [torch.rand(1, 3, 32, 32) for _ in range(2)]
+    params = StyleParams(preset="instant", steps=1)
+    result = stylize_frames(frames, [torch.rand(1, 3, 32, 32)], params, weights="random")
+    assert len(result.frames) == 2
