@@ -1,4 +1,4 @@
-"""Result files that fit Discord's upload limit (re-encoded with `engine.images.encode_image` when too large, or
+"""Result files that fit Discord's upload limit (re-encoded with `engine.encoding.encode_image` when too large, or
 `engine.animation.encode_animation` for an animated GIF or WebP: fewer colours, then smaller frames)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def fit_attachment(data: bytes, max_bytes: int) -> tuple[bytes, str]:
     """
     if len(data) <= max_bytes:
         return data, _ext(data)
-    from engine.images import encode_image  # Pillow only; imported here so `import delivery` stays light
+    from engine.encoding import encode_image  # Pillow only; imported here so `import delivery` stays light
 
     if _ext(data) in ("gif", "webp"):
         from engine.animation import decode_animation, encode_animation

@@ -1,4 +1,4 @@
-"""The one hardened image decoder (and result encoder) shared by the CLI, the bot and the worker.
+"""The one hardened image decoder shared by the CLI, the bot and the worker (results are encoded by `engine.encoding`).
 
 Pillow and the stdlib only: the bot imports this module, so it must never pull in torch.
 
@@ -41,7 +41,6 @@ __all__ = [
     "check_declared",
     "check_dimensions",
     "decode_image",
-    "encode_image",
     "limits_table_markdown",
     "read_size",
     "sniff_format",
@@ -291,13 +290,19 @@ def _damaged(fmt: str, exc: BaseException) -> ImageError:
     return ImageError(f"the {fmt.upper()} file is damaged or incomplete; save or download it again and re-upload it")
 
 
-def read_size(data: bytes) -> tuple[int, int]:
-    """(width, height) as the file's header declares them, without decoding a pixel (what decoding would cost);
-    raises ImageError for anything `decode_image` would refuse by its format."""
+def _format_of(data: bytes) -> str:
+    """The sniffed format; ImageError naming what the bytes are instead when they are no image we read."""
     fmt = sniff_format(data)
     if fmt is None:
         raise ImageError(_describe_non_image(data))
-    im = _open(bytes(data), fmt)
+    return fmt
+
+
+def read_size(data: bytes) -> tuple[int, int]:
+    """(width, height) as the file's header declares them, without decoding a pixel (what decoding would cost);
+    raises ImageError for anything `decode_image` would refuse by its format."""
+    data = bytes(data)
+    im = _open(data, _format_of(data))
     try:
         return im.size
     finally:
@@ -308,10 +313,7 @@ def _sniffed(data: bytes, limits: ImageLimits) -> tuple[bytes, str]:
     """The bytes (copied out of any buffer) and their format, after the size check; ImageError for a non-image."""
     data = bytes(data)
     _check_size(len(data), limits.max_bytes)
-    fmt = sniff_format(data)
-    if fmt is None:
-        raise ImageError(_describe_non_image(data))
-    return data, fmt
+    return data, _format_of(data)
 
 
 def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, working_side: int | None = None) -> Image.Image:
@@ -357,60 +359,3 @@ def _downscale(im: Image.Image, side: int) -> Image.Image:
     scale = side / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-
-
-# ---------------------------------------------------------------------------------------------------------- encoding
-
-_LOSSY = {"jpeg": ("JPEG", "jpg"), "webp": ("WEBP", "webp")}
-_QUALITIES = (95, 90, 85)
-
-
-def encode_image(img: Image.Image, *, max_bytes: int, prefer: str = "png") -> tuple[bytes, str]:
-    """Encode a result to at most `max_bytes`; returns (bytes, file extension without the dot).
-
-    PNG when `prefer="png"` and it fits; otherwise high-quality JPEG (or WebP with `prefer="webp"`) stepping the
-    quality down to 85, then downscaling until it fits. No metadata (EXIF, GPS) is ever written.
-    """
-    if max_bytes < 1:
-        raise ValueError("max_bytes must be positive")
-    if prefer not in ("png", *_LOSSY):
-        raise ValueError(f"prefer must be png, jpeg or webp, not {prefer!r}")
-    rgb = to_rgb(img)
-    if prefer == "png":
-        data = _save(rgb, "PNG", compress_level=6)
-        if len(data) <= max_bytes:
-            return data, "png"
-    fmt, ext = _LOSSY.get(prefer, _LOSSY["jpeg"])
-    current = rgb
-    while True:
-        for quality in _QUALITIES:
-            data = _save_lossy(current, fmt, quality)
-            if len(data) <= max_bytes:
-                if current is not rgb or prefer == "png":
-                    logger.info(
-                        "re-encoded a %dx%d result as %s q%d at %dx%d (%d bytes, limit %d)",
-                        *rgb.size,
-                        fmt,
-                        quality,
-                        *current.size,
-                        len(data),
-                        max_bytes,
-                    )
-                return data, ext
-        w, h = current.size
-        if min(w, h) <= 16:
-            raise ImageError(f"the result cannot be made smaller than {_fmt_bytes(max_bytes)}")
-        scale = min(0.9, max(0.5, math.sqrt(max_bytes / len(data)) * 0.95))
-        current = current.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
-
-
-def _save_lossy(im: Image.Image, fmt: str, quality: int) -> bytes:
-    if fmt == "JPEG":
-        return _save(im, fmt, quality=quality, subsampling=0 if quality >= 90 else 2)
-    return _save(im, fmt, quality=quality, method=4)
-
-
-def _save(im: Image.Image, fmt: str, **params: object) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, format=fmt, **params)
-    return buf.getvalue()

@@ -22,8 +22,9 @@ from typing import Any
 
 from engine._types import Progress, StyleParams
 from engine.animation import frame_count
+from engine.encoding import encode_image
 from engine.errors import Cancelled, EngineError, ImageError
-from engine.images import DEFAULT_LIMITS, ImageLimits, decode_image, encode_image
+from engine.images import DEFAULT_LIMITS, ImageLimits, decode_image
 
 __all__ = ["JobInput", "JobOutput", "StepReport", "run_style_batch", "run_style_job"]
 

@@ -34,6 +34,7 @@ def _modules_after_import(module: str) -> set[str]:
         ("engine", (*HEAVY, *INSTANT)),
         ("engine.images", (*HEAVY, *INSTANT)),
         ("engine.animation", (*HEAVY, *INSTANT)),
+        ("engine.encoding", (*HEAVY, *INSTANT)),
         ("engine.budget", (*HEAVY, *INSTANT)),
         ("engine._stylize", INSTANT[::2]),  # torch itself imports numpy
         ("engine._instant_model", INSTANT[::2]),

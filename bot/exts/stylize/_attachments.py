@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 from engine.animation import decode_animation, estimate_animation_bytes, frame_count
+from engine.encoding import encode_image
 from engine.errors import ImageError
-from engine.images import ImageLimits, check_declared, check_dimensions, decode_image, encode_image, read_size
+from engine.images import ImageLimits, check_declared, check_dimensions, decode_image, read_size
 
 from bot._decode_budget import PixelBudget
 from bot.errors import AttachmentRejected
