@@ -1,12 +1,12 @@
-"""`DeliveryLoop`: posts finished jobs, progress edits and queue positions, exactly once, inside `stylebot engine`.
+"""`DeliveryLoop`: posts finished jobs exactly once, and edits status messages, inside `stylebot engine`.
 
 Each pass: `store.pending_deliveries()` → render → load and fit the result file → `poster.deliver` →
 `store.mark_delivered` (shielded from cancellation). The poster's paths are idempotent (editing the status message,
 or a channel message with a nonce derived from the job), so a crash between posting and marking repeats the post
 harmlessly; within one process a post whose mark failed is remembered and only the mark is retried.
-Then progress: running jobs with a status message get an edit when their progress changed, at most every
-`progress_interval` seconds each; queued jobs get their position and ETA refreshed (every `queue_interval` seconds,
-only when it changed, e.g. when an engine came back). Failures back off per job (429s by their `retry_after`);
+Then the status edits of waiting and running jobs (`delivery._status.StatusEdits`): queue position and ETA, new instant
+previews (once each, paced per channel), progress. `wake()` (or the `wake` event) starts the next pass at once, e.g.
+when this process's preview lane has just recorded a preview. Failures back off per job (429s by their `retry_after`);
 nothing is dropped except a result whose target no longer exists, or that stayed refused (permissions) for
 `give_up_after` seconds. While the job store is unavailable (a database restart, SQLite's disk full) passes back off
 exponentially with jitter up to `retry_cap` seconds, and the outage is logged once when it starts and once it ends.
@@ -26,6 +26,7 @@ expires, dropped when the loop stops). Results are delivered by any loop, exactl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from delivery._editors import EditorRule, EditorStore
 from delivery._files import DEFAULT_ATTACHMENT_LIMIT, attachment_limit, fit_attachment
 from delivery._poster import Poster
 from delivery._render import FilePayload, RenderedMessage, render_job, result_filename, without_image
+from delivery._status import StatusEdits
 from delivery.errors import (
     DeliveryError,
     NoTarget,
@@ -64,6 +66,8 @@ class DeliveryStore(EditorStore, Protocol):
     async def get_blob(self, sha: str) -> bytes: ...
     async def list_jobs(self, *, states: tuple[JobState, ...] | None = None, limit: int = 20) -> list[Job]: ...
     async def position(self, job_id: int) -> Position | None: ...
+    async def previews_to_show(self, *, limit: int = 20) -> list[Job]: ...
+    async def mark_preview_shown(self, job_id: int) -> None: ...
 
 
 @dataclass
@@ -73,13 +77,7 @@ class _Backoff:
     first_failure: float = 0.0
 
 
-@dataclass
-class _Shown:
-    key: tuple[object, ...]
-    at: float
-
-
-class DeliveryLoop:
+class DeliveryLoop(StatusEdits):
     def __init__(
         self,
         store: DeliveryStore,
@@ -98,22 +96,28 @@ class DeliveryLoop:
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         worker_id: str | None = None,
         editor_lease: float | None = None,
+        preview_interval: float = 1.5,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self._store, self._poster = store, poster
-        self._poll, self._progress_interval, self._batch = poll_interval, progress_interval, batch_size
+        self._poll, self._batch = poll_interval, batch_size
         self._default_limit = default_attachment_limit
         self._retry_base, self._retry_cap, self._give_up_after = retry_base, retry_cap, give_up_after
         self._clock, self._wall_clock, self._status_wait = clock, wall_clock, status_wait
         self._backoff: dict[int, _Backoff] = {}
-        self._progress_backoff: dict[int, float] = {}
         self._posted: dict[int, int | None] = {}  # posted, mark_delivered not yet recorded
-        self._shown: dict[int, _Shown] = {}
-        self._queue_interval, self._next_queue_check = queue_interval, 0.0
-        self._queue_shown: dict[int, tuple[object, ...]] = {}
+        self.init_status_edits(
+            progress_interval=progress_interval, queue_interval=queue_interval, preview_interval=preview_interval
+        )
         self._outage = Outage("delivery: the job store", logger, base=poll_interval, cap=retry_cap)
         # the queue editor renews its lease every queue pass; three missed passes and another loop takes over
         lease = editor_lease if editor_lease is not None else max(3 * queue_interval, 10.0)
         self.editors = EditorRule(store, worker_id, lease_seconds=lease)
+        self._wake = wake if wake is not None else asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the next pass now (e.g. an instant preview was just recorded in this process)."""
+        self._wake.set()
 
     async def run(self, *, drain_seconds: float = 10.0) -> None:
         """Deliver until cancelled (store outages are logged once and retried with backoff).
@@ -133,7 +137,9 @@ class DeliveryLoop:
                     logger.exception("delivery: unexpected error in a delivery pass")
                 else:
                     self._outage.recovered()
-                await asyncio.sleep(wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                self._wake.clear()
         except asyncio.CancelledError:
             await self._drain(drain_seconds)
             await self._resign()
@@ -164,8 +170,9 @@ class DeliveryLoop:
         # jobs backing off do not use up the batch, so one refused channel cannot starve everyone else's results
         for job in await self._store.pending_deliveries(limit=self._batch + len(self._backoff)):
             delivered += await self.deliver(job)
+        await self.update_queue()  # first: it elects this loop as the queued jobs' editor or not
+        await self.update_previews()
         await self.update_progress()
-        await self.update_queue()
         return delivered
 
     async def run_until_idle(self) -> int:
@@ -209,8 +216,9 @@ class DeliveryLoop:
             self._failed(job, exc, permanent=False)
             return False
         logger.info("job %s: delivered (%s, message %s)", job.id, job.state.value, self._posted[job.id], extra=extra)
-        for state in (self._posted, self._backoff, self._shown, self._progress_backoff):
+        for state in (self._posted, self._backoff):
             state.pop(job.id, None)
+        self.forget_status(job.id)
         return True
 
     def _awaiting_status_message(self, job: Job) -> bool:
@@ -272,95 +280,3 @@ class DeliveryLoop:
             logger.info("job %s: result re-encoded, %d → %d bytes (limit %d)", job.id, len(data), len(fitted), limit)
         name = result_filename(job, ext)
         return render_job(job, image_name=name).with_files(FilePayload(name, fitted))
-
-    async def update_progress(self) -> int:
-        """Edit the status message of running jobs whose progress changed (this loop's, see `EditorRule`); returns
-        the number of edits."""
-        running = await self._store.list_jobs(states=(JobState.RUNNING,), limit=100)
-        now, edits = self._clock(), 0
-        live = {job.id for job in running}
-        for stale in [job_id for job_id in self._shown if job_id not in live]:
-            self._shown.pop(stale, None)
-        for job in running:
-            if job.target.kind is TargetKind.NONE or job.target.status_message_id is None:
-                continue
-            if not self.editors.edits(job):  # another engine's job: its own delivery loop edits it
-                continue
-            p = job.progress
-            key = (p.step, p.total, p.preview_sha, job.cancel_requested) if p else (None, job.cancel_requested)
-            shown = self._shown.get(job.id)
-            if shown is not None and (shown.key == key or now - shown.at < self._progress_interval):
-                continue
-            if now < self._progress_backoff.get(job.id, 0.0):
-                continue
-            edits += await self._edit_progress(job, key, now)
-        return edits
-
-    async def _edit_progress(self, job: Job, key: tuple[object, ...], now: float) -> int:
-        message = render_job(job)
-        try:
-            if message.thumbnail_sha:
-                preview = await self._store.get_blob(message.thumbnail_sha)
-                message = message.with_files(FilePayload(message.thumbnail or "preview.png", preview))
-            await self._poster.update(job, message)
-        except PermanentDeliveryError as exc:
-            logger.info("job %s: progress edits stopped: %s", job.id, exc, extra={"job_id": job.id})
-            self._progress_backoff[job.id] = float("inf")
-            return 0
-        except RateLimited as exc:
-            self._progress_backoff[job.id] = now + exc.retry_after
-            return 0
-        except (DeliveryError, JobQueueError) as exc:
-            logger.debug("job %s: progress edit failed: %s", job.id, exc, extra={"job_id": job.id})
-            self._progress_backoff[job.id] = now + self._progress_interval
-            return 0
-        self._shown[job.id] = _Shown(key, now)
-        return 1
-
-    async def update_queue(self) -> int:
-        """Refresh queued jobs' position / ETA / "no engine" notice when it changed, while this loop is the elected
-        queue editor (`EditorRule.elect`); returns the number of edits."""
-        now = self._clock()
-        if now < self._next_queue_check:
-            return 0
-        self._next_queue_check = now + self._queue_interval
-        was_editor = self.editors.queue_editor
-        if not await self.editors.elect():  # another loop edits queued jobs' messages
-            return 0
-        if not was_editor:  # (re)gained the role: what this loop showed before may be stale, refresh each once
-            self._queue_shown.clear()
-        queued = [
-            job
-            for job in await self._store.list_jobs(states=(JobState.QUEUED,), limit=50)
-            if job.target.kind is not TargetKind.NONE and job.target.status_message_id is not None
-        ]
-        for stale in set(self._queue_shown) - {job.id for job in queued}:
-            self._queue_shown.pop(stale, None)
-        edits = 0
-        for job in queued:
-            position = await self._store.position(job.id)
-            if position is None or now < self._progress_backoff.get(job.id, 0.0):
-                continue
-            eta = None if position.eta_seconds is None else round(position.eta_seconds / 30)
-            key = (position.position, eta, position.workers_alive > 0)
-            if job.id not in self._queue_shown and _fresh(job, self._queue_interval):
-                self._queue_shown[job.id] = key  # the bot has just rendered it
-            if self._queue_shown.get(job.id) == key:
-                continue
-            try:
-                await self._poster.update(job, render_job(job, position=position))
-            except DeliveryError as exc:
-                logger.debug("job %s: queue position edit failed: %s", job.id, exc, extra={"job_id": job.id})
-                retry = exc.retry_after if isinstance(exc, RateLimited) else self._queue_interval
-                self._progress_backoff[job.id] = now + retry
-                continue
-            self._queue_shown[job.id] = key
-            edits += 1
-        return edits
-
-
-def _fresh(job: Job, seconds: float) -> bool:
-    if job.created_at is None:
-        return False
-    created = job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=UTC)
-    return datetime.now(UTC) - created < timedelta(seconds=seconds)

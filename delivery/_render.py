@@ -10,6 +10,9 @@ Conventions read from the job (written by the bot and the worker):
   (list of strings, e.g. "size clamped to 1024 px") and `animated` / `frames` (an animated content: progress is
   then counted in frames, and the result is an animated GIF or WebP).
 - `job.result_meta`: optional `run_seconds`, `notes`, `random_weights` (bool) or `weights` ("random" = untrained).
+- `job.preview_sha`: the instant preview (`jobqueue.PreviewLane`); while the job waits or runs, the embed shows it as
+  its image (`instant-<id>.jpg`, labelled as the instant preview) and the optimisation's own progress preview as the
+  thumbnail. The result replaces both.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from delivery.custom_ids import JobAction, job_button_id
 
 __all__ = [
     "COLORS",
+    "INSTANT_NOTE",
     "RANDOM_WEIGHTS_NOTE",
     "Button",
     "FilePayload",
     "RenderedMessage",
+    "instant_filename",
     "random_weights_used",
     "render_job",
     "result_filename",
@@ -47,6 +52,7 @@ RANDOM_WEIGHTS_NOTE = (
     "An admin should install the pretrained VGG19 weights (`STYLEBOT_WEIGHTS=imagenet`)."
 )
 PREVIEW_FILENAME = "preview.png"
+INSTANT_NOTE = "⚡ **Instant preview** (a feed-forward network, in about a second). The full stylization follows."
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ class RenderedMessage:
     embed: dict[str, Any]
     buttons: tuple[Button, ...] = ()
     image: str | None = None
-    image_sha: str | None = None  # blob behind `image` (the result)
+    image_sha: str | None = None  # blob behind `image` (the result; the instant preview while queued or running)
     thumbnail: str | None = None
     thumbnail_sha: str | None = None  # blob behind `thumbnail` (the progress preview)
     mention_user_id: int | None = None
@@ -145,6 +151,20 @@ def _cancel_button(job: Job) -> Button:
     return Button("Cancel", job_button_id(job.id, JobAction.CANCEL), style="danger", emoji="✖️")
 
 
+def instant_filename(job: Job) -> str:
+    return f"instant-{job.id}.jpg"
+
+
+def _with_instant(job: Job, message: RenderedMessage) -> RenderedMessage:
+    """A waiting or running job's message with its instant preview as the embed's image (see the module docstring)."""
+    if not job.preview_sha or job.cancel_requested:
+        return message
+    name = instant_filename(job)
+    description = f"{message.embed.get('description', '')}\n\n{INSTANT_NOTE}".strip()
+    embed = {**message.embed, "description": description, "image": {"url": f"attachment://{name}"}}
+    return replace(message, embed=embed, image=name, image_sha=job.preview_sha)
+
+
 def _queued(job: Job, position: Position | None, workers_alive: int | None) -> RenderedMessage:
     lines = []
     if position is not None:
@@ -160,7 +180,7 @@ def _queued(job: Job, position: Position | None, workers_alive: int | None) -> R
         lines.append("⏸️ No engine is running right now: your job waits and starts as soon as one is back.")
     fields = [_field("Settings", "\n".join(settings_lines(job.params)), inline=False)]
     embed = _embed(job, "Queued", "\n".join(lines), "queued", fields)
-    return RenderedMessage(job.id, job.state.value, None, embed, (_cancel_button(job),))
+    return _with_instant(job, RenderedMessage(job.id, job.state.value, None, embed, (_cancel_button(job),)))
 
 
 def _running(job: Job) -> RenderedMessage:
@@ -186,9 +206,10 @@ def _running(job: Job) -> RenderedMessage:
         thumbnail, thumbnail_sha = PREVIEW_FILENAME, progress.preview_sha
         embed["thumbnail"] = {"url": f"attachment://{PREVIEW_FILENAME}"}
     buttons = () if job.cancel_requested else (_cancel_button(job),)
-    return RenderedMessage(
+    message = RenderedMessage(
         job.id, job.state.value, None, embed, buttons, thumbnail=thumbnail, thumbnail_sha=thumbnail_sha
     )
+    return _with_instant(job, message)
 
 
 def _run_seconds(job: Job) -> float | None:

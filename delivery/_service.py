@@ -66,11 +66,13 @@ async def run_delivery(
     poll_interval: float = 1.0,
     progress_interval: float = 3.0,
     worker_id: str | None = None,
+    wake: asyncio.Event | None = None,
 ) -> None:
     """Run the delivery loop until cancelled; without a token, log once that delivery is disabled and return.
 
     `worker_id` is the id of the worker in the same process: the loop edits only that worker's running jobs and
-    competes for editing the queued ones (see `delivery._editors`).
+    competes for editing the queued ones (see `delivery._editors`). Setting `wake` starts the loop's next pass at
+    once (the engine's preview lane sets it when it recorded a preview).
     """
     if not token:
         logger.warning("DISCORD_TOKEN is not set: delivery is disabled, results stay in the queue (see `/jobs`)")
@@ -81,7 +83,12 @@ async def run_delivery(
         try:
             poster = DiscordPoster(client)
             loop = DeliveryLoop(
-                store, poster, poll_interval=poll_interval, progress_interval=progress_interval, worker_id=worker_id
+                store,
+                poster,
+                poll_interval=poll_interval,
+                progress_interval=progress_interval,
+                worker_id=worker_id,
+                wake=wake,
             )
             await loop.run()
         finally:

@@ -9,7 +9,8 @@ on dicts for tests. Both are composed of one mixin per concern, the SQL and in-m
 `_sql_<concern>.py` / `_memory_<concern>.py` for core (shared state), jobs, leases, blobs, settings and stats,
 composed in `_sql_store.py` / `_memory_store.py`. Beside them: `_types` (value objects), `_policy` (rules both
 stores share, `StoreOptions`, `KeptRefs`), `_rows` (row conversions), `_models`/`_sql` (tables, hot statements),
-`_db` (units of work), `_migrate`/`_open` (start-up), `_worker`/`_context`/`_lease`/`_outcome` (the worker loop).
+`_db` (units of work), `_migrate`/`_open` (start-up), `_worker`/`_context`/`_lease`/`_outcome` (the worker loop),
+`_previews` (the instant-preview lane beside it).
 Challenges and the style library are packages of their own, `jobqueue.challenges` and `jobqueue.styles`, whose
 public names are re-exported here.
 """
@@ -22,6 +23,7 @@ from foundation import lazy_exports
 
 from jobqueue._context import AbortReason, BatchHandler, Handler, HandlerResult, JobContext
 from jobqueue._policy import KeptRefs, StoreOptions
+from jobqueue._previews import PREVIEW_LEASE, MakePreview, PreviewLane
 from jobqueue._protocol import JobStore
 from jobqueue._types import (
     TERMINAL_STATES,
@@ -33,6 +35,7 @@ from jobqueue._types import (
     JobState,
     NewJob,
     Position,
+    PreviewState,
     QueueStats,
     TargetKind,
     WorkerInfo,
@@ -126,6 +129,7 @@ async def open_store(
 
 
 __all__ = [
+    "PREVIEW_LEASE",
     "TERMINAL_STATES",
     "AbortReason",
     "BatchFailed",
@@ -164,6 +168,7 @@ __all__ = [
     "JobStore",
     "KeptRefs",
     "LeaseLost",
+    "MakePreview",
     "NewChallenge",
     "NewJob",
     "NewStyle",
@@ -171,6 +176,8 @@ __all__ = [
     "OwnerForgotten",
     "PermanentError",
     "Position",
+    "PreviewLane",
+    "PreviewState",
     "QueueLimitExceeded",
     "QueueStats",
     "RankedEntry",

@@ -22,10 +22,11 @@ KeptFn = Callable[[], Awaitable[Iterable[Any]]]  # an in-memory kept reference (
 
 
 def job_shas(job: Job) -> set[str]:
-    """Every blob a job references: content, styles, result, progress preview."""
+    """Every blob a job references: content, styles, result, progress preview, instant preview."""
     shas = {job.content_sha, *job.style_shas}
-    if job.result_sha:
-        shas.add(job.result_sha)
+    for sha in (job.result_sha, job.preview_sha):
+        if sha:
+            shas.add(sha)
     if job.progress is not None and job.progress.preview_sha:
         shas.add(job.progress.preview_sha)
     return shas

@@ -119,6 +119,9 @@ class Job(Base):
     started_at: Mapped[float | None] = mapped_column(Double)
     finished_at: Mapped[float | None] = mapped_column(Double)
     delivered_at: Mapped[float | None] = mapped_column(Double)
+    # instant preview (jobqueue.PreviewLane): the picture's blob and NULL (to make) | ready | shown | none
+    preview_sha: Mapped[str | None] = mapped_column(String(64))
+    preview_state: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         # Every index costs page writes on each state change (3 commits per job), so there are only these, and they
@@ -142,6 +145,8 @@ class Job(Base):
         Index("ix_jobs_running_lease", "lease_expires_at", sqlite_where=RUNNING, postgresql_where=RUNNING),
         Index("ix_jobs_finished", "finished_at"),  # recent run times (ETA, stats); no index may lead with `state`
         # delivery loop: terminal jobs whose result or failure notice has not reached Discord yet
+        # preview lane and delivery: active jobs by preview state (small: only queued and running rows)
+        Index("ix_jobs_preview", "preview_state", "id", sqlite_where=ACTIVE, postgresql_where=ACTIVE),
         Index("ix_jobs_undelivered", "finished_at", sqlite_where=UNDELIVERED, postgresql_where=UNDELIVERED),
     )
 
@@ -171,6 +176,7 @@ class GuildSettingsRow(Base):
     blocked_users: Mapped[str] = mapped_column(Text)  # JSON list of user ids
     paused: Mapped[bool] = mapped_column(Boolean)
     organiser_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    previews: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[float] = mapped_column(Double)
 
 

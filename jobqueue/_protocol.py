@@ -18,6 +18,10 @@ Semantics shared by every implementation:
   that `claim` put on the returned `Job`; a write whose token no longer matches raises `LeaseLost`.
 - a job holds one progress preview at most: a new one replaces (and deletes) the last, a job put back in the queue
   or retried loses it; a blob is deleted only when no job and no kept reference uses it (blobs are shared).
+- instant previews: `preview_candidates` lists queued and running jobs whose preview is not made yet (oldest first);
+  `record_preview(job_id, image)` records the picture (`preview_state` READY) or that there is none (`image=None`:
+  NONE) once, only while the job is active and has none yet (False otherwise; the picture is not kept then);
+  `previews_to_show` lists active jobs with a READY preview and a status message; `mark_preview_shown` makes it SHOWN.
 - `forget_user` runs the features' own forgetting (`KeptRefs.forget`), then deletes the member's jobs that are not
   running or kept, with every blob only they used; `stats(guild_id=…)` names no other server's ids or jobs.
 - an interaction token is stored until the job is delivered or `expire_interaction_tokens` finds it older than
@@ -106,6 +110,12 @@ class JobStore(Protocol):
     # advisory leases: a named role one holder keeps by renewing it; taken over by anyone once it expired
     async def hold_lease(self, name: str, holder: str, *, seconds: float) -> bool: ...
     async def drop_lease(self, name: str, holder: str) -> None: ...
+
+    # instant previews (jobqueue.PreviewLane makes them, the delivery loop shows them)
+    async def preview_candidates(self, *, limit: int = 10) -> list[Job]: ...
+    async def record_preview(self, job_id: int, image: bytes | None, *, content_type: str = "image/jpeg") -> bool: ...
+    async def previews_to_show(self, *, limit: int = 20) -> list[Job]: ...
+    async def mark_preview_shown(self, job_id: int) -> None: ...
 
     # settings and housekeeping
     async def get_guild_settings(self, guild_id: int) -> GuildSettings: ...

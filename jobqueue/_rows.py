@@ -16,6 +16,7 @@ from jobqueue._types import (
     JobProgress,
     JobState,
     NewJob,
+    PreviewState,
     TargetKind,
     WorkerInfo,
     queued_job,
@@ -84,6 +85,7 @@ def from_epoch(value: float | None) -> datetime | None:
 _I = {name: i for i, name in enumerate(JOB_COLUMNS)}
 _STATES = {s.value: s for s in JobState}
 _KINDS = {k.value: k for k in TargetKind}
+_PREVIEWS: dict[str | None, PreviewState] = {p.value: p for p in PreviewState}
 _EMPTY_JSON = {"{}": dict, "[]": list}
 
 
@@ -188,6 +190,8 @@ def job_from_row(row: Sequence[Any]) -> Job:
             "time_limit_seconds": r[i["time_limit_seconds"]],
             "cancelled_by": r[i["cancelled_by"]],
             "crashes": r[i["crashes"]],
+            "preview_sha": r[i["preview_sha"]],
+            "preview_state": _PREVIEWS.get(r[i["preview_state"]]),
         }
     )
 
@@ -246,6 +250,7 @@ def guild_from_row(row: Mapping[str, Any] | None, guild_id: int) -> GuildSetting
         blocked_users=frozenset(_loads(row["blocked_users"], list)),
         paused=bool(row["paused"]),
         organiser_role_id=row["organiser_role_id"],
+        previews=row["previews"],
     )
 
 
@@ -262,6 +267,7 @@ def guild_to_values(settings: GuildSettings, *, now: float) -> dict[str, Any]:
         "blocked_users": json.dumps(sorted(settings.blocked_users)),
         "paused": settings.paused,
         "organiser_role_id": settings.organiser_role_id,
+        "previews": settings.previews,
         "updated_at": now,
     }
 

@@ -22,15 +22,21 @@ from jobqueue._sql_core import SqlCore, chunks
 from jobqueue._types import TERMINAL_STATES, JobState
 from jobqueue.errors import BlobNotFound
 
-__all__ = ["SqlBlobs", "drop_unused_blobs"]
+__all__ = ["JOB_BLOB_COLUMNS", "SqlBlobs", "delete_blobs", "drop_unused_blobs", "job_row_shas", "kept_values"]
 
 c = JOBS.c
 _TERMINAL = [s.value for s in TERMINAL_STATES]
 BULKY_BLOB = 256 * 1024  # bytes: a blob this large is written off the event loop (1 MiB inline held it ~3 ms)
 
 
-def job_row_shas(content: str | None, styles: str | None, result: str | None, preview: str | None) -> set[str]:
-    out = {s for s in (content, result, preview) if s}
+# the columns of a job row that name blobs, in `job_row_shas`'s order
+JOB_BLOB_COLUMNS = (c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha, c.preview_sha)
+
+
+def job_row_shas(
+    content: str | None, styles: str | None, result: str | None, progress: str | None, preview: str | None
+) -> set[str]:
+    out = {s for s in (content, result, progress, preview) if s}
     out.update(json.loads(styles) if styles else ())
     return out
 
@@ -53,6 +59,7 @@ def _in_use(tx: Tx, sha: str, kept: tuple[Select[Any], ...]) -> bool:
         c.content_sha == sha,
         c.result_sha == sha,
         c.progress_preview_sha == sha,
+        c.preview_sha == sha,
         c.style_shas.contains(f'"{sha}"'),  # a JSON list of hex shas
     )
     if tx.conn.execute(select(c.id).where(uses).limit(1)).first() is not None:
@@ -91,7 +98,7 @@ class SqlBlobs(SqlCore):
         return bytes(row[0])
 
     def _referenced(self, tx: Tx, where: Any = None) -> set[str]:
-        q = select(c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha)
+        q = select(*JOB_BLOB_COLUMNS)
         rows = tx.conn.execute(q if where is None else q.where(where))
         return set().union(*(job_row_shas(*r) for r in rows)) | kept_values(tx, self.kept.blobs)
 
@@ -99,9 +106,7 @@ class SqlBlobs(SqlCore):
         for forget_rows in self.kept.forget:  # other features' rows about the member (challenge entries, votes)
             forget_rows(tx, user_id)
         kept = kept_values(tx, self.kept.jobs)
-        doomed = select(c.id, c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha).where(
-            c.user_id == user_id, c.state != JobState.RUNNING.value
-        )
+        doomed = select(c.id, *JOB_BLOB_COLUMNS).where(c.user_id == user_id, c.state != JobState.RUNNING.value)
         rows = [r for r in tx.conn.execute(doomed) if r[0] not in kept]
         candidates = set().union(*(job_row_shas(*r[1:]) for r in rows))
         for chunk in chunks([r[0] for r in rows]):

@@ -21,6 +21,7 @@ __all__ = [
     "JobState",
     "NewJob",
     "Position",
+    "PreviewState",
     "QueueStats",
     "TargetKind",
     "WorkerInfo",
@@ -94,6 +95,19 @@ class JobProgress:
         return int(100 * self.step / self.total) if self.total else 0
 
 
+class PreviewState(enum.StrEnum):
+    """Where a job's instant preview stands (`Job.preview_state`; None: not made yet).
+
+    The preview lane (`jobqueue.PreviewLane`) makes it (`READY`, or `NONE` when the job gets none: previews off, a
+    preset that needs none, no message to show it on, or the picture could not be made); the delivery loop that
+    edits the job's status message shows it once (`SHOWN`).
+    """
+
+    READY = "ready"
+    SHOWN = "shown"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class Job:
     id: int
@@ -131,6 +145,8 @@ class Job:
     # attempts lost to a crash of the whole claim (its lease expired, or the batch handler raised): such a job is
     # never batched again, so a poison job cannot take innocent batch-mates down with it a second time
     crashes: int = 0
+    preview_sha: str | None = None  # the instant preview picture (a blob), shown while the job waits and runs
+    preview_state: PreviewState | None = None
 
     @property
     def terminal(self) -> bool:
@@ -216,3 +232,4 @@ class GuildSettings:
     blocked_users: frozenset[int] = frozenset()
     paused: bool = False
     organiser_role_id: int | None = None  # challenges: who may organise besides Manage Server
+    previews: bool | None = None  # instant previews on status messages (None: on)

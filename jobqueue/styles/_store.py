@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from jobqueue._db import Tx
 from jobqueue._sql import BLOBS, JOBS
-from jobqueue._sql_blobs import delete_blobs, job_row_shas, kept_values
+from jobqueue._sql_blobs import JOB_BLOB_COLUMNS, delete_blobs, job_row_shas, kept_values
 from jobqueue._sql_store import SqlJobStore
 from jobqueue._types import JobState
 from jobqueue.errors import BlobNotFound, ConstraintViolation
@@ -143,11 +143,7 @@ class SqlStyleStore:
             return OwnerForgotten(len(styles), 0, 0)
         c = JOBS.c
         uses = or_(c.content_sha.in_(shas), *(c.style_shas.contains(sha) for sha in shas))
-        rows = conn.execute(
-            select(c.id, c.content_sha, c.style_shas, c.result_sha, c.progress_preview_sha).where(
-                uses, c.state != JobState.RUNNING.value
-            )
-        ).all()
+        rows = conn.execute(select(c.id, *JOB_BLOB_COLUMNS).where(uses, c.state != JobState.RUNNING.value)).all()
         kept = kept_values(tx, self._jobs.kept.jobs)
         rows = [r for r in rows if r[0] not in kept]
         if rows:

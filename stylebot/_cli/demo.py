@@ -2,7 +2,9 @@
 
 Starts the stand-in, then `stylebot bot` and `stylebot engine` as processes pointed at it (DISCORD_API_BASE,
 DISCORD_GATEWAY_URL), plays a member's /stylize with two images (synthesized when none are given), waits for the
-result the stand-in receives in the channel and writes it to OUT. Weights: the pretrained ones when cached, else a
+result the stand-in receives in the channel and writes it to OUT. The job's instant preview (a feed-forward network's
+picture, on the status message within a second or two) is written beside it as OUT.instant.jpg when it came first,
+and both are named for what they are. Weights: the pretrained ones when cached, else a
 quick download attempt, else random weights with a loud warning (the only place that falls back on its own).
 """
 
@@ -25,7 +27,7 @@ from stylebot._cli._children import Children, child_env
 from stylebot.errors import StylebotError, UsageError
 from stylebot.settings import Settings
 
-__all__ = ["register", "result_image", "run_demo", "synthesize"]
+__all__ = ["instant_image", "register", "result_image", "run_demo", "synthesize"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +71,16 @@ def run_demo(
     size = max(32, min(size, settings.max_size))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="stylebot-demo-") as tmp:
-        data = asyncio.run(_play(images, style_bytes, Path(tmp), weights, size=size, steps=steps, wait=wait))
+        data, instant = asyncio.run(_play(images, style_bytes, Path(tmp), weights, size=size, steps=steps, wait=wait))
     output.parent.mkdir(parents=True, exist_ok=True)
+    if instant is not None:
+        seconds, picture = instant
+        path = output.with_name(f"{output.stem}.instant.jpg")
+        path.write_bytes(picture)
+        sys.stdout.write(f"wrote {path}: the INSTANT PREVIEW (feed-forward network), on screen after {seconds:.1f} s\n")
     output.write_bytes(data)
-    sys.stdout.write(f"wrote {output} ({len(data)} bytes) in {time.monotonic() - started:.0f} s\n")
+    elapsed = time.monotonic() - started
+    sys.stdout.write(f"wrote {output}: the GATYS RESULT (VGG19 optimisation), {len(data)} bytes, in {elapsed:.0f} s\n")
     if weights == "random":
         sys.stderr.write(RANDOM_WARNING)
     return 0
@@ -131,9 +139,12 @@ def choose_weights(configured: str) -> str:
     return "imagenet" if done.returncode == 0 else "random"
 
 
+Instant = tuple[float, bytes] | None  # seconds after /stylize, the picture
+
+
 async def _play(
     content: bytes, style: bytes, tmp: Path, weights: str, *, size: int, steps: int | None, wait: float
-) -> bytes:
+) -> tuple[bytes, Instant]:
     from standin import serve
 
     async with serve(guild_name="stylebot demo", member_name="you") as scene:
@@ -166,7 +177,7 @@ async def _play(
 
 async def _stylize(
     scene: Any, content: bytes, style: bytes, *, size: int, steps: int | None, wait: float, children: Children
-) -> bytes:
+) -> tuple[bytes, Instant]:
     s = scene.standin
     sys.stderr.write("Waiting for the bot to connect to the local Discord stand-in…\n")
     if steps is not None:
@@ -177,13 +188,14 @@ async def _stylize(
         "size": size,
     }
     inter = await s.run_command("stylize", options, user=scene.member, timeout=120)
+    sent = time.monotonic()
     reply = await s.wait_for(lambda: _reply(inter), 60, "the bot's reply to /stylize")
     if not reply.startswith("Queued"):
         raise StylebotError(f"the bot refused the request: {reply}")
     sys.stderr.write(f"/stylize sent as member '{scene.member.name}'; waiting for the engine's result…\n")
     try:
         async with asyncio.timeout(wait):
-            return await _watch(scene, children)
+            return await _watch(scene, children, sent)
     except TimeoutError:
         raise StylebotError(f"no result within {wait:.0f} s; try a smaller --size or --steps") from None
 
@@ -198,16 +210,21 @@ def _reply(inter: Any) -> str | None:
     return None if original is None or original.loading else original.text()
 
 
-async def _watch(scene: Any, children: Children) -> bytes:
-    """The result image posted in the channel (not the progress preview); prints progress while waiting."""
+async def _watch(scene: Any, children: Children, sent: float) -> tuple[bytes, Instant]:
+    """The result image posted in the channel (not a preview), and the instant preview with the seconds it took to
+    appear if it came first; prints progress while waiting."""
     s = scene.standin
     channel = scene.channel.id
-    last = ""
+    last, instant = "", None
     while True:
         for m in s.channel_messages(channel, include_ephemeral=False):
             data = result_image(m)
             if data is not None:
-                return data
+                return data, instant
+            picture = instant_image(m)
+            if picture is not None and instant is None:
+                instant = (time.monotonic() - sent, picture)
+                sys.stderr.write(f"  instant preview on screen after {instant[0]:.1f} s; the Gatys result follows…\n")
             line = next((x for x in m.text().splitlines() if "%" in x or "Step" in x or "step" in x), "")
             if line and line != last:
                 sys.stderr.write(f"  {line.replace('*', '').strip()[:100]}\n")
@@ -221,16 +238,27 @@ async def _watch(scene: Any, children: Children) -> bytes:
 def result_image(message: Any) -> bytes | None:
     """The image a finished job's message shows as its embed image; None while it only shows progress.
 
-    A running job's status message carries the small progress preview as an attachment too (the embed's thumbnail),
-    so "the first message with an image" would be that preview. A job that failed or was cancelled raises.
+    A waiting or running job's status message carries previews as attachments too (the instant preview as the embed's
+    image, `instant-<id>.jpg`; the optimisation's own as its thumbnail), so "the first message with an image" would
+    be a preview. A job that failed or was cancelled raises.
     """
     for embed in message.embeds:
         if embed.get("title") in _GAVE_UP:
             reason = str(embed.get("description", "")).split("\n")[0]
             raise StylebotError(f"the demo job ended without a result ({embed['title']}): {reason}")
+    return _embed_image(message, instant=False)
+
+
+def instant_image(message: Any) -> bytes | None:
+    """The instant preview a waiting or running job's message shows, or None."""
+    return _embed_image(message, instant=True)
+
+
+def _embed_image(message: Any, *, instant: bool) -> bytes | None:
+    for embed in message.embeds:
         url = str((embed.get("image") or {}).get("url", ""))
-        if url.startswith("attachment://"):
-            name = url.removeprefix("attachment://")
+        name = url.removeprefix("attachment://")
+        if url.startswith("attachment://") and name.startswith("instant-") == instant:
             return next((a.data for a in message.attachments if a.filename == name), None)
     return None
 

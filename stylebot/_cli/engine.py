@@ -11,13 +11,14 @@ releases it at once.
 
 Other long-running parts of the engine process run beside the worker: `build_services` returns a list of `Service`
 factories — `Callable[[], Awaitable[None]]` — that run in the same `asyncio.TaskGroup` as the worker. Today these are
-the delivery loop (`delivery.run_delivery`: progress and results to Discord; it returns at once without
-DISCORD_TOKEN), retention (`stylebot.retention`: an hourly prune of images and results older than
+the delivery loop (`delivery.run_delivery`: progress and results to Discord; it returns at once without DISCORD_TOKEN),
+the preview lane (`jobqueue.PreviewLane` with `stylebot.handlers.make_previewer`: each Gatys job's instant picture on
+its status message while it waits or runs; off with STYLEBOT_PREVIEWS=false, or when the instant model cannot be loaded,
+which is logged once at start), retention (`stylebot.retention`: an hourly prune of images and results older than
 STYLEBOT_RETENTION_DAYS) and the ops server (`/healthz`, `/metrics` on STYLEBOT_ENGINE_METRICS_PORT, 0 = off; a port
-that cannot be bound is logged and the engine works on without it). They are
-cancelled together when the worker stops (signal, or the queue drained in `--burst` mode); a service that crashes
-stops the worker (its job is released) and the process exits with status 1. To add one, append its factory in
-`build_services`.
+that cannot be bound is logged and the engine works on without it). They are cancelled together when the worker stops
+(signal, or the queue drained in `--burst` mode); a service that crashes stops the worker (its job is released) and the
+process exits with status 1. To add one, append its factory in `build_services`.
 
 After STYLEBOT_UNHEALTHY_AFTER claims in a row crashed as a whole (jobqueue._health) the worker stops claiming:
 /healthz answers 503 with the reason, `stylebot_engine_unhealthy` is 1, and the process (kept up for the operator to
@@ -159,6 +160,8 @@ def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = N
         metrics = EngineMetrics()
         worker.on_finished = metrics.on_finished
 
+    previews_ready = asyncio.Event()  # the preview lane wakes the delivery loop of this process
+
     async def delivery() -> None:
         await run_delivery(
             store,
@@ -166,15 +169,41 @@ def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = N
             api_base=settings.discord_api_base,
             progress_interval=settings.progress_interval,
             worker_id=worker.worker_id,  # edits only this worker's running jobs (delivery._editors)
+            wake=previews_ready,
         )
 
     async def retention() -> None:
         await run_retention(store, retention_days=settings.retention_days, on_pruned=metrics.pruned.inc)
 
     services: list[Service] = [delivery, retention]
+    if settings.previews and settings.discord_token:
+        services.append(_preview_service(store, settings, worker, previews_ready))
     if settings.engine_metrics_port:
         services.append(_ops_service(store, settings, worker, metrics))
     return services
+
+
+def _preview_service(store: Any, settings: Settings, worker: Any, ready: asyncio.Event) -> Service:
+    """The preview lane (see the module docstring); without a usable instant model it logs why and stays off."""
+    import jobqueue
+    from engine import InstantModelUnavailable, check_instant_model
+    from stylebot.handlers import EngineConfig, make_previewer
+
+    async def previews() -> None:
+        config = EngineConfig(device=worker.device or "auto", max_size=settings.max_size,
+                              instant_model=settings.instant_model_dir)  # fmt: skip
+        try:  # loads the model once for the process (the instant preset's jobs share it)
+            await asyncio.to_thread(check_instant_model, config.instant_model, device=config.device)
+        except InstantModelUnavailable as exc:
+            logger.warning("instant previews are off: %s", exc)
+            return
+        lane = jobqueue.PreviewLane(
+            store, make_previewer(store, config), holder=worker.worker_id, share=settings.preview_share,
+            poll_interval=min(settings.poll_interval, 0.5), on_ready=lambda _job_id: ready.set(),
+        )  # fmt: skip
+        await lane.run()
+
+    return previews
 
 
 def engine_health(store: Any, worker: Any) -> Callable[[], Awaitable[dict[str, Any]]]:

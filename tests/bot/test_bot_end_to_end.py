@@ -9,6 +9,7 @@ import io
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -40,9 +41,19 @@ async def sql_world(tmp_path: Path) -> AsyncIterator[tuple[World, str]]:
             await store.close()
 
 
+def _image_names(embeds: list[dict[str, Any]]) -> set[str]:
+    return {str((e.get("image") or {}).get("url", "")).removeprefix("attachment://") for e in embeds} - {""}
+
+
 def _has_image(m: Message) -> bool:
-    """A finished result: the embed shows an attached image (a running job's preview is only a thumbnail)."""
-    names = {str((e.get("image") or {}).get("url", "")).removeprefix("attachment://") for e in m.embeds}
+    """A finished result: the embed shows an attached image (a running job's progress preview is only a thumbnail;
+    the instant preview, `instant-<id>.jpg`, is not a result)."""
+    names = {n for n in _image_names(m.embeds) if not n.startswith("instant-")}
+    return any(a.filename in names and (a.content_type or "").startswith("image/") for a in m.attachments)
+
+
+def _has_instant_preview(m: Message) -> bool:
+    names = {n for n in _image_names(m.embeds) if n.startswith("instant-")}
     return any(a.filename in names and (a.content_type or "").startswith("image/") for a in m.attachments)
 
 
@@ -76,6 +87,41 @@ async def test_stylize_shows_progress_then_the_result_in_the_same_message_and_re
         assert child.parent_job_id == job.id and child.user_id == world.member.id
         assert child.params["seed"] != job.params["seed"] and child.content_sha == job.content_sha
         assert second.attachments[0].data != result.attachments[0].data
+
+
+async def test_the_instant_preview_shows_first_then_the_gatys_result_and_a_server_may_turn_it_off(
+    sql_world: tuple[World, str], tmp_path: Path
+) -> None:
+    world, url = sql_world
+    s = world.standin
+    await world.store.pause(world.guild.id)  # the jobs wait in the queue: the preview shows while they are queued
+    env = stylebot_env(s, url)
+    async with running_bot(s, world.store, make_config(s)), stylebot_process("engine", env=env, log=tmp_path / "e.log"):
+        inter = await s.run_command("stylize", {**world.images(), "size": 32}, user=world.member)
+        await reply_text(s, inter)
+        status = await s.wait_for_message(world.channel_id, lambda m: bool(m.custom_ids) and not m.ephemeral)
+        previewed = await s.wait_for_message(
+            world.channel_id, lambda m: m.id == status.id and _has_instant_preview(m), timeout=RESULT_WAIT
+        )
+        assert previewed.embeds[0]["title"] == "Queued" and "Instant preview" in previewed.embeds[0]["description"]
+        await world.store.resume(world.guild.id)
+        result = await s.wait_for_message(world.channel_id, _has_image, timeout=RESULT_WAIT)
+        assert result.id == status.id and result.embeds[0]["title"] == "Done"
+        shown = ["instant" if any(n.startswith("instant-") for n in _image_names(e.get("embeds") or [])) else "-"
+                 for e in result.edits]  # fmt: skip
+        assert "instant" in shown and shown[-1] == "-"  # the instant picture came before the Gatys result
+
+        await world.store.update_guild_settings(world.guild.id, previews=False, paused=True)
+        inter = await s.run_command("stylize", {**world.images(), "size": 32, "seed": 9}, user=world.member)
+        await reply_text(s, inter)
+        second = max(await world.jobs(), key=lambda j: j.id)
+        await until(lambda: _preview_settled(world, second.id), 30, "the lane settled the job without a preview")
+        assert (await world.store.get(second.id)).preview_sha is None
+        assert not any(_has_instant_preview(m) for m in s.channel_messages(world.channel_id) if m.id != result.id)
+
+
+async def _preview_settled(world: World, job_id: int) -> bool:
+    return (await world.store.get(job_id)).preview_state is jobqueue.PreviewState.NONE
 
 
 async def _delivered(world: World, job_id: int) -> bool:

@@ -121,6 +121,21 @@ async def test_limits_block_and_purge_change_this_servers_policy(world: World, b
     assert (await world.store.get(other)).state is JobState.CANCELLED
 
 
+async def test_a_server_turns_instant_previews_off_and_on(world: World, bot: Stylebot) -> None:
+    s = world.standin
+    assert (await world.store.get_guild_settings(world.guild.id)).previews is None  # on by default
+    inter = await s.run_command("queue limits", {"previews": False}, user=world.admin)
+    text = await reply_text(s, inter)
+    assert "Updated" in text
+    assert (await world.store.get_guild_settings(world.guild.id)).previews is False
+    inter = await s.run_command("queue limits", {"previews": True}, user=world.admin)
+    await reply_text(s, inter)
+    assert (await world.store.get_guild_settings(world.guild.id)).previews is True
+    refused = await s.run_command("queue limits", {"previews": False}, user=world.member)  # not a server manager
+    await reply_text(s, refused)
+    assert (await world.store.get_guild_settings(world.guild.id)).previews is True
+
+
 async def test_limits_above_the_operators_caps_are_refused_naming_the_cap(world: World, bot: Stylebot) -> None:
     s = world.standin  # the operator allows 3 jobs per member, 50 per server, 64 px
     for options, cap in [

@@ -117,6 +117,7 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
         max_size="Largest output short side in px (at most the bot's own limit)",
         max_steps="Cap on optimisation steps per job (only ever lowers a preset's own)",
         presets="Allowed presets, comma-separated (fast, seed, instant)",
+        previews="Show each job's instant preview on its status message while it waits or runs",
     )
     async def limits(
         self,
@@ -127,6 +128,7 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
         max_size: app_commands.Range[int, 32, 4096] | None = None,
         max_steps: app_commands.Range[int, 1, 10_000] | None = None,
         presets: str | None = None,
+        previews: bool | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         given = dict(zip(_LIMIT_OPTIONS, (per_member, per_server, cooldown, max_size, max_steps), strict=True))
@@ -135,6 +137,8 @@ class QueueAdmin(commands.GroupCog, group_name="queue", group_description="Run t
         if presets is not None:
             chosen = tuple(p for p in PRESETS if p in {x.strip().lower() for x in presets.split(",")})
             changes["allowed_presets"] = chosen or None
+        if previews is not None:
+            changes["previews"] = previews
         store = self.bot.store
         settings = await store.get_guild_settings(interaction.guild_id)
         if changes:

@@ -67,4 +67,5 @@ def limits_embed(settings: GuildSettings, policy: Policy) -> discord.Embed:
     blocked = ", ".join(f"<@{user}>" for user in sorted(settings.blocked_users)[:30])
     embed.add_field(name="Blocked members", value=blocked or "none", inline=False)
     embed.add_field(name="Paused", value="yes" if settings.paused else "no", inline=True)
+    embed.add_field(name="Instant previews", value="off" if settings.previews is False else "on", inline=True)
     return embed

@@ -13,7 +13,7 @@ from PIL import Image
 
 from foundation import StylebotError
 from standin import Message, StoredFile
-from stylebot._cli.demo import result_image
+from stylebot._cli.demo import instant_image, result_image
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -28,6 +28,9 @@ def test_the_progress_preview_is_not_the_result() -> None:
     assert result_image(running) is None
     done = _message({"title": "Done", "image": {"url": "attachment://stylebot-7.jpg"}}, "stylebot-7.jpg")
     assert result_image(done) == b"stylebot-7.jpg"
+    queued = _message({"title": "Queued", "image": {"url": "attachment://instant-7.jpg"}}, "instant-7.jpg")
+    assert result_image(queued) is None and instant_image(queued) == b"instant-7.jpg"
+    assert instant_image(done) is None
     with pytest.raises(StylebotError, match="Failed"):
         result_image(_message({"title": "Failed", "description": "Out of memory.\n\nmore"}))
 

@@ -106,3 +106,28 @@ async def test_an_engine_whose_claims_keep_crashing_answers_healthz_503_with_the
                 assert "stylebot_engine_unhealthy 1.0" in await resp.text()
     finally:
         await ops.stop()
+
+
+async def test_the_preview_lane_runs_beside_the_worker_unless_turned_off_or_its_model_is_unusable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from jobqueue import DeliveryTarget, NewJob, TargetKind
+    from jobqueue.testing import InMemoryJobStore
+    from stylebot._cli.engine import build_services
+    from stylebot.settings import Settings
+
+    on = Settings.from_env({"DISCORD_TOKEN": "t"}, dotenv=None).replace(engine_metrics_port=0)
+    worker = SimpleNamespace(worker_id="e-1", device="cpu")
+    assert len(build_services(object(), on, worker, metrics=object())) == 3  # delivery, retention, previews
+    assert len(build_services(object(), on.replace(previews=False), worker, metrics=object())) == 2
+    assert len(build_services(object(), on.replace(discord_token=None), worker, metrics=object())) == 2
+
+    store = InMemoryJobStore()
+    sha = await store.put_blob(b"not even a picture")
+    target = DeliveryTarget(kind=TargetKind.CHANNEL, channel_id=5)
+    job = await store.enqueue(NewJob(user_id=1, content_sha=sha, style_shas=(sha,), params={}, target=target))
+    broken = on.replace(instant_model_dir=str(tmp_path))  # no model files there
+    lane = build_services(store, broken, worker, metrics=object())[2]
+    await lane()  # returns at once, saying why
+    assert "instant previews are off" in caplog.text and str(tmp_path) in caplog.text
+    assert (await store.get(job.id)).preview_state is None  # nothing was settled without a lane
