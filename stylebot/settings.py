@@ -89,7 +89,7 @@ class Settings:
     preview_share: float = _env(
         "STYLEBOT_PREVIEW_SHARE",
         "Most of an engine's time its preview lane may spend making previews (0-1, averaged; the first few come at once).",
-        default=0.1,
+        default=0.05,
     )
     max_size: int = _env(
         "STYLEBOT_MAX_SIZE",
