@@ -33,8 +33,9 @@ logger = logging.getLogger(__name__)
 
 DOWNLOAD_HOST = ("download.pytorch.org", 443)
 RANDOM_WARNING = (
-    "WARNING: no pretrained VGG19 weights (not cached, download failed): the demo uses RANDOM weights, so the result\n"
-    "is a texture, not a real style transfer. Run `stylebot weights download` once for the real thing.\n"
+    "WARNING: no pretrained VGG19 weights (not cached, download failed): the demo uses RANDOM weights, so the Gatys\n"
+    "result is a texture, not a real style transfer (the instant preview comes from its own trained network). Run\n"
+    "`stylebot weights download` once for the real thing.\n"
 )
 
 
