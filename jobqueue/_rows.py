@@ -126,24 +126,20 @@ def _loads(text: str | None, default: Callable[[], Any]) -> Any:
     return empty() if empty is not None else json.loads(text)
 
 
-def job_from_row(row: Sequence[Any]) -> Job:
-    """A `Job` from a row with exactly `JOB_COLUMNS` in table order (raw DB-API tuple or SQLAlchemy Row).
+def _progress(r: Sequence[Any]) -> JobProgress:
+    i = _I
+    return JobProgress(
+        step=r[i["progress_step"]] or 0,
+        total=r[i["progress_total"]],
+        loss=r[i["progress_loss"]],
+        preview_sha=r[i["progress_preview_sha"]],
+        updated_at=from_epoch(r[i["progress_updated_at"]]),
+    )
 
-    On the hot path (every claim and completion): plain index access, no per-row dict, JSON only when non-empty.
-    """
-    if len(row) != len(JOB_COLUMNS):
-        raise ValueError(f"job row has {len(row)} columns, expected {len(JOB_COLUMNS)}")
-    r, i = row, _I
-    progress = None
-    if r[i["progress_total"]] is not None:
-        progress = JobProgress(
-            step=r[i["progress_step"]] or 0,
-            total=r[i["progress_total"]],
-            loss=r[i["progress_loss"]],
-            preview_sha=r[i["progress_preview_sha"]],
-            updated_at=from_epoch(r[i["progress_updated_at"]]),
-        )
-    target = _make_target(
+
+def _target(r: Sequence[Any]) -> DeliveryTarget:
+    i = _I
+    return _make_target(
         {
             "kind": _KINDS[r[i["target_kind"]]],
             "application_id": r[i["application_id"]],
@@ -155,6 +151,18 @@ def job_from_row(row: Sequence[Any]) -> Job:
             "status_message_id": r[i["status_message_id"]],
         }
     )
+
+
+def job_from_row(row: Sequence[Any]) -> Job:
+    """A `Job` from a row with exactly `JOB_COLUMNS` in table order (raw DB-API tuple or SQLAlchemy Row).
+
+    On the hot path (every claim and completion): plain index access, no per-row dict, JSON only when non-empty.
+    """
+    if len(row) != len(JOB_COLUMNS):
+        raise ValueError(f"job row has {len(row)} columns, expected {len(JOB_COLUMNS)}")
+    r, i = row, _I
+    progress = _progress(r) if r[i["progress_total"]] is not None else None
+    target = _target(r)
     return _make_job(
         {
             "id": r[i["id"]],

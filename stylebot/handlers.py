@@ -71,6 +71,12 @@ def make_handlers(
         out = await relay.run(work)
         return _result(out)
 
+    return handler, _batch_handler(store, config, on_steps)
+
+
+def _batch_handler(store: JobStore, config: EngineConfig, on_steps: Callable[[int], None] | None) -> Any:
+    """The batch handler: compatible jobs optimised as one batch, each slot failing alone."""
+
     async def batch_handler(jobs: Sequence[Job], contexts: Sequence[JobContext]) -> list[HandlerResult | BaseException]:
         outcomes: list[HandlerResult | BaseException | None] = [None] * len(jobs)
         items: list[JobInput] = []
@@ -101,7 +107,7 @@ def make_handlers(
             outcomes[n] = _translate(out) if isinstance(out, EngineError) else _result(out)
         return [o if o is not None else RuntimeError("job was not run") for o in outcomes]
 
-    return handler, batch_handler
+    return batch_handler
 
 
 def make_previewer(store: JobStore, config: EngineConfig) -> MakePreview:

@@ -93,7 +93,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     import engine
     import jobqueue
     from engine import load_weights
-    from stylebot.handlers import EngineConfig, make_handlers
+    from stylebot.handlers import EngineConfig
     from stylebot.ops import EngineMetrics
 
     device = engine.resolve_device(settings.device)
@@ -114,23 +114,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             instant_model=settings.instant_model_dir,
         )
         metrics = EngineMetrics()
-        handler, batch_handler = make_handlers(store, config, on_steps=metrics.steps)
-        worker = jobqueue.Worker(
-            store,
-            handler,
-            batch_handler=batch_handler if batch_size > 1 else None,
-            batch_size=batch_size,
-            worker_id=args.worker_id,
-            lease_seconds=settings.lease_seconds,
-            poll_interval=settings.poll_interval,
-            burst=args.burst,
-            time_limit=settings.job_time_limit,
-            shutdown_timeout=args.shutdown_timeout,
-            device=device,
-            on_finished=metrics.on_finished,
-            unhealthy_after=settings.unhealthy_after or None,
-        )
-        metrics.watch(worker)
+        worker = _worker(args, settings, store, config, metrics, batch_size)
         services = build_services(store, settings, worker, metrics)
         try:
             stats = await serve(worker, services)
@@ -148,6 +132,33 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         logger.error("engine stopped unhealthy: %s", worker.unhealthy)
         return 1
     return 0
+
+
+def _worker(
+    args: argparse.Namespace, settings: Settings, store: Any, config: Any, metrics: Any, batch_size: int
+) -> Any:
+    """The engine's `jobqueue.Worker` over the engine handlers (`stylebot.handlers`), watched by `metrics`."""
+    import jobqueue
+    from stylebot.handlers import make_handlers
+
+    handler, batch_handler = make_handlers(store, config, on_steps=metrics.steps)
+    worker = jobqueue.Worker(
+        store,
+        handler,
+        batch_handler=batch_handler if batch_size > 1 else None,
+        batch_size=batch_size,
+        worker_id=args.worker_id,
+        lease_seconds=settings.lease_seconds,
+        poll_interval=settings.poll_interval,
+        burst=args.burst,
+        time_limit=settings.job_time_limit,
+        shutdown_timeout=args.shutdown_timeout,
+        device=config.device,
+        on_finished=metrics.on_finished,
+        unhealthy_after=settings.unhealthy_after or None,
+    )
+    metrics.watch(worker)
+    return worker
 
 
 def build_services(store: Any, settings: Settings, worker: Any, metrics: Any = None) -> list[Service]:
