@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
-from jobqueue import NewJob, NewStyle, StyleNotFound
+from jobqueue import NewJob, StyleNotFound
 
 from bot._bot import Stylebot
 from bot._params import Options, build_params
@@ -88,16 +88,16 @@ class Styles(commands.Cog):
         description: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         await self._require_organiser(interaction, "add styles to this server's library")
-        store = self.library.store
+        _ = self.library.store  # StylesOff before anything is downloaded
         name = clean_name(name, reserved=reserved_keys())
         check_picture(self.bot, interaction, "style image", image)
         await interaction.response.defer(ephemeral=True, thinking=True)
         side = self.bot.config.image_limits.working_side
         sha = await store_picture(self.bot, interaction, "style image", image, working_side=side)
-        guild_id, user_id = self._guild(interaction), interaction.user.id
-        new = NewStyle(guild_id, name, sha, added_by=user_id, owner_id=user_id, description=description or "")
-        style = await store.add(new, max_styles=self.bot.config.max_styles_per_guild)
-        self.library.invalidate(guild_id)
+        user_id = interaction.user.id
+        style = await self.library.add(
+            self._guild(interaction), name, sha, added_by=user_id, owner_id=user_id, description=description or ""
+        )
         await interaction.edit_original_response(
             content=f"Added **{style.name}** to this server's styles. Use it with /stylize style_name:{style.name}.",
             allowed_mentions=QUIET,
