@@ -1,5 +1,6 @@
 """/style: organisers add, remove and rename styles and hide the built-ins; everyone lists and shows them. The
-"Stylize" message command paints a right-clicked picture in a style picked from a select menu.
+"Stylize" message command paints a right-clicked picture in a style picked from a select menu; the "Save as style"
+button on results and challenges (`_save`) adds their style picture to the library.
 
 Organiser commands are checked when invoked (Manage Server, the challenge organiser role, or the bot's owner) and a
 refusal is private (the error handler answers ephemerally). Every reply here is ephemeral; the job's status message
@@ -37,6 +38,7 @@ from bot.exts.styles._render import (
     gallery,
     style_embed,
 )
+from bot.exts.styles._save import SaveStyleButton, StyleSaver
 
 __all__ = ["Styles"]
 
@@ -57,12 +59,25 @@ class Styles(commands.Cog):
         self.library = library
         self.menu = app_commands.ContextMenu(name="Stylize", callback=self.stylize_message)
         app_commands.guild_only()(self.menu)
+        self.saver = StyleSaver(bot, library)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
+        self.bot.add_dynamic_items(SaveStyleButton)
 
     async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(SaveStyleButton)
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """The "Save as style" modal's submit (handled by custom id, so a restart in between loses nothing)."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        try:
+            await self.saver.submitted(interaction)
+        except Exception as exc:  # handed to the error-handler extension, which answers the member
+            self.bot.dispatch("component_error", interaction, exc)
 
     async def _require_organiser(self, interaction: Interaction, action: str) -> None:
         if not await is_organiser(interaction, self.bot.store):
