@@ -17,7 +17,8 @@
         └── InvalidOption(option, reason)      a typed option value cannot be used (e.g. a duration)
         ├── StyleNameRejected(reason)          a style name is empty, too long, or has mentions or markdown
         ├── NoImageInMessage(message_id)       a right-clicked message has no image to stylize
-        └── StylesOff()                        this bot was started without a style library store
+        ├── StylesOff()                        this bot was started without a style library store
+        └── NothingToSave(source, why)         "Save as style": the picture is gone, missing or a built-in
 
 Only `bot/exts/errors/` turns these (and any other exception) into text a member reads.
 """
@@ -42,6 +43,7 @@ __all__ = [
     "NoImageInMessage",
     "NotAllowed",
     "NotJobOwner",
+    "NothingToSave",
     "PresetNotAllowed",
     "SourceImagesGone",
     "StyleNameRejected",
@@ -188,3 +190,17 @@ class NoImageInMessage(BotError):
 
 class StylesOff(BotError):
     """The style library is off: this bot was started without its store."""
+
+
+class NothingToSave(BotError):
+    """There is no picture to save as a style from that result or challenge."""
+
+    GONE = "gone"  # the job or challenge, or its style picture, was deleted (/forget, retention)
+    NONE = "none"  # the job has no style picture (nothing was uploaded for it)
+    BUILTIN = "builtin"  # its style is a built-in painting, which every server has already
+
+    def __init__(self, source: str, why: str, *, builtin: str | None = None) -> None:
+        self.source = source  # "job #42", "challenge #3"
+        self.why = why
+        self.builtin = builtin  # the built-in's name, for BUILTIN
+        super().__init__(f"{source}: nothing to save ({why})")

@@ -23,7 +23,7 @@ from typing import Any
 from jobqueue import Job, JobState, Position
 
 from delivery._text import describe_failure, duration, progress_bar, settings_lines
-from delivery.custom_ids import JobAction, job_button_id
+from delivery.custom_ids import JobAction, job_button_id, save_style_id
 
 __all__ = [
     "COLORS",
@@ -241,6 +241,8 @@ def _succeeded(job: Job, image_name: str) -> RenderedMessage:
         Button("Stronger style", job_button_id(job.id, JobAction.STRONGER), emoji="🔼"),
         Button("Weaker style", job_button_id(job.id, JobAction.WEAKER), emoji="🔽"),
     )
+    if job.guild_id is not None and job.style_shas:  # organisers add its style picture to the server's library
+        buttons += (Button("Save as style", save_style_id("job", job.id), emoji="💾"),)
     content = "⚠️ RANDOM WEIGHTS — test output only" if random else None
     return RenderedMessage(
         job.id,

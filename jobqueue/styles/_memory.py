@@ -92,6 +92,9 @@ class InMemoryStyleStore:
     async def record_owner(self, sha: str, owner_id: int) -> None:
         self._owners.setdefault(sha, set()).add(owner_id)
 
+    async def owners_of(self, sha: str) -> list[int]:
+        return sorted(self._owners.get(sha, ()))
+
     async def forget_owner(self, user_id: int) -> OwnerForgotten:
         jobs = self._jobs
         async with jobs._lock:

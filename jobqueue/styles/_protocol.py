@@ -4,11 +4,12 @@
 one contract suite (tests/jobqueue/test_styles.py) runs against both, so the fake cannot drift.
 
 Shared semantics: names are unique per server by `name_key` (case-insensitive, whitespace collapsed); `add` checks
-the cap and the name in one transaction. A style keeps its blob while it exists (`style_kept_refs`); removing it
-deletes only the row, so queued jobs that reference the blob by sha keep it until they finish. `record_owner`
-notes whose picture a blob is when it is not the job's own member (a right-clicked message, a saved upload);
-`forget_owner` then deletes, for that member, the styles made from their pictures, other members' jobs that use them
-(not running ones) and the pictures themselves.
+the cap and the name in one transaction, serialised per server (concurrent adds never pass the cap). A style keeps its
+blob while it exists (`style_kept_refs`); removing it deletes only the row, so queued jobs that reference the blob by
+sha keep it until they finish. `record_owner` notes whose picture a blob is when it is not the job's own member (a
+right-clicked message, a saved upload), `add` notes the new style's `owner_id` the same way, and `owners_of` lists
+them; `forget_owner` then deletes, for that member, the styles made from their pictures, other members' jobs that use
+them (not running ones) and the pictures themselves.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class StyleStore(Protocol):
     async def builtins_hidden(self, guild_id: int) -> bool: ...
 
     async def record_owner(self, sha: str, owner_id: int) -> None: ...
+    async def owners_of(self, sha: str) -> list[int]: ...
     async def forget_owner(self, user_id: int) -> OwnerForgotten: ...
 
     async def kept_blobs(self) -> set[str]: ...

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select, text
 
 from jobqueue._policy import KeptRefs
 from jobqueue._rows import from_epoch
@@ -12,7 +13,16 @@ from jobqueue.styles._models import PictureOwnerRow, StyleRow, StyleSettingsRow
 from jobqueue.styles._types import Style, name_key
 from jobqueue.styles.errors import StyleNotFound
 
-__all__ = ["OWNERS", "SETTINGS", "STYLES", "count_styles", "fetch_style", "style_kept_refs", "to_style"]
+__all__ = [
+    "OWNERS",
+    "SETTINGS",
+    "STYLES",
+    "count_styles",
+    "fetch_style",
+    "lock_guild_library",
+    "style_kept_refs",
+    "to_style",
+]
 
 STYLES = StyleRow.__table__
 SETTINGS = StyleSettingsRow.__table__
@@ -39,6 +49,19 @@ def fetch_style(conn: Connection, guild_id: int, name: str) -> Style:
     if row is None:
         raise StyleNotFound(guild_id, name)
     return to_style(row)
+
+
+_LOCK_SPACE = zlib.crc32(b"styles") - 2**31  # the advisory-lock key's first half: "a server's style library"
+
+
+def lock_guild_library(conn: Connection, guild_id: int) -> None:
+    """Serialise writers that count a server's styles before they insert (the per-server cap), until the transaction
+    ends. PostgreSQL: a transaction-level advisory lock on (styles, guild); two servers whose ids fold to the same key
+    merely wait for each other. SQLite needs nothing: every write transaction already holds the database's write lock
+    (`BEGIN IMMEDIATE`)."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(str(guild_id).encode()) - 2**31
+        conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": _LOCK_SPACE, "b": key})
 
 
 def count_styles(conn: Connection, guild_id: int) -> int:

@@ -20,7 +20,7 @@ from jobqueue._sql_blobs import JOB_BLOB_COLUMNS, delete_blobs, job_row_shas, ke
 from jobqueue._sql_store import SqlJobStore
 from jobqueue._types import JobState
 from jobqueue.errors import BlobNotFound, ConstraintViolation
-from jobqueue.styles._rows import OWNERS, SETTINGS, STYLES, count_styles, fetch_style, to_style
+from jobqueue.styles._rows import OWNERS, SETTINGS, STYLES, count_styles, fetch_style, lock_guild_library, to_style
 from jobqueue.styles._types import NewStyle, OwnerForgotten, Style, name_key
 from jobqueue.styles.errors import StyleLimitReached, StyleNameTaken
 
@@ -41,11 +41,13 @@ class SqlStyleStore:
         return self._clock()
 
     async def add(self, new: NewStyle, *, max_styles: int) -> Style:
-        """Add a style; raises StyleNameTaken, StyleLimitReached, or BlobNotFound for an unknown picture."""
+        """Add a style; raises StyleNameTaken, StyleLimitReached, or BlobNotFound for an unknown picture. The cap holds
+        under concurrent adds (from any number of processes): the server's library is locked while counting."""
         now = self.now().timestamp()
 
         def unit(tx: Tx) -> Style:
             conn = tx.conn
+            lock_guild_library(conn, new.guild_id)
             if conn.execute(select(BLOBS.c.sha).where(BLOBS.c.sha == new.sha)).first() is None:
                 raise BlobNotFound(new.sha)
             key = name_key(new.name)
@@ -126,6 +128,11 @@ class SqlStyleStore:
     async def record_owner(self, sha: str, owner_id: int) -> None:
         now = self.now().timestamp()
         await self._db.write(lambda tx: _record_owner(tx, sha, owner_id, now))
+
+    async def owners_of(self, sha: str) -> list[int]:
+        """The members recorded as the picture's owners (`record_owner`, `add`), by id; [] for none."""
+        stmt = select(OWNERS.c.owner_id).where(OWNERS.c.sha == sha).order_by(OWNERS.c.owner_id)
+        return await self._db.read(lambda tx: list(tx.conn.execute(stmt).scalars()))
 
     async def forget_owner(self, user_id: int) -> OwnerForgotten:
         """Delete the styles, other members' (not running) jobs and the blobs made from `user_id`'s pictures."""

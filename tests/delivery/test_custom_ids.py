@@ -7,7 +7,18 @@ import re
 import pytest
 
 from delivery import custom_ids
-from delivery.custom_ids import MAX_LENGTH, TEMPLATES, JobAction, ParsedId, build, job_button_id, parse
+from delivery.custom_ids import (
+    MAX_LENGTH,
+    SAVE_STYLE_TEMPLATE,
+    TEMPLATES,
+    JobAction,
+    ParsedId,
+    build,
+    job_button_id,
+    parse,
+    save_style_id,
+    template,
+)
 
 
 @pytest.mark.parametrize("action", list(JobAction))
@@ -82,3 +93,38 @@ def test_templates_match_exactly_what_parse_accepts() -> None:
             m = pattern.fullmatch(text)
             assert m is not None and m["id"] == "123" and m["action"] == action
     assert re.fullmatch(TEMPLATES["job"], "sb1:entry:1:vote") is None
+
+
+@pytest.mark.parametrize("kind", ["job", "challenge"])
+def test_save_as_style_ids_round_trip(kind: str) -> None:
+    text = save_style_id(kind, 42)
+    assert text == f"sb1:{kind}:42:save"
+    assert parse(text) == ParsedId(kind=kind, id=42, action="save")
+
+
+@pytest.mark.parametrize(("kind", "id"), [("entry", 1), ("job", 0), ("nope", 1)])
+def test_save_as_style_ids_refuse_what_cannot_be_saved(kind: str, id: int) -> None:
+    with pytest.raises(ValueError):
+        save_style_id(kind, id)
+
+
+def test_the_save_template_and_the_job_buttons_template_never_both_match() -> None:
+    jobs = re.compile(template("job", JobAction))
+    save = re.compile(SAVE_STYLE_TEMPLATE)
+    for text in ("sb1:job:7:save", "sb1:challenge:7:save"):
+        m = save.fullmatch(text)
+        assert m is not None and m["id"] == "7" and m["action"] == "save" and text.startswith(f"sb1:{m['kind']}:")
+        assert jobs.fullmatch(text) is None
+    for action in JobAction:
+        assert jobs.fullmatch(job_button_id(7, action)) is not None
+        assert save.fullmatch(job_button_id(7, action)) is None
+    for other in ("sb1:entry:7:vote", "sb1:challenge:7:close", "sb1:entry:7:save"):
+        assert save.fullmatch(other) is None
+
+
+@pytest.mark.parametrize(
+    ("kinds", "actions"), [("nope", None), (["job", "entry"], ["save"]), ("job", ["vote"]), ("job", [])]
+)
+def test_template_refuses_kinds_and_actions_that_build_would_refuse(kinds: object, actions: object) -> None:
+    with pytest.raises(ValueError):
+        template(kinds, actions)  # type: ignore[arg-type]

@@ -68,8 +68,16 @@ async def test_succeeded_shows_image_settings_run_time_and_buttons() -> None:
     assert "size clamped to 1024 px" in text
     assert RANDOM_WEIGHTS_NOTE not in text
     actions = [custom_ids.parse(b.custom_id).action for b in message.buttons]  # type: ignore[union-attr]
-    assert actions == ["reroll", "stronger", "weaker"]
+    assert actions == ["reroll", "stronger", "weaker", "save"]
     assert message.mention_user_id == USER_ID
+
+
+async def test_save_as_style_is_offered_only_for_a_servers_result() -> None:
+    store = InMemoryJobStore()
+    job = await succeed(store, await submit(store))
+    assert [b.label for b in render_job(job).buttons][-1] == "Save as style"
+    in_dm = dataclasses.replace(job, guild_id=None)
+    assert "Save as style" not in [b.label for b in render_job(in_dm).buttons]
 
 
 async def test_random_weights_are_announced_loudly() -> None:

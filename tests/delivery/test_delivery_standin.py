@@ -78,7 +78,7 @@ async def test_result_is_posted_by_editing_the_status_message(
     assert embed["title"] == "Done" and embed["image"]["url"] == f"attachment://{file.filename}"
     assert file.data == await store.get_blob(job.result_sha)
     actions = [custom_ids.parse(cid) for cid in status.custom_ids]
-    assert [(p.id, p.action) for p in actions if p] == [(job.id, "reroll"), (job.id, "stronger"), (job.id, "weaker")]
+    assert [(p.id, p.action) for p in actions if p] == [(job.id, a) for a in ("reroll", "stronger", "weaker", "save")]
     assert (await store.get(job.id)).delivered_at is not None
 
 

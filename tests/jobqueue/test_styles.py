@@ -153,6 +153,16 @@ async def test_forget_owner_deletes_their_pictures_styles_and_jobs_made_from_the
     assert (await styles.forget_owner(OTHER)).jobs == 0
 
 
+async def test_owners_of_lists_who_a_picture_belongs_to(stores: tuple[Any, StyleStore]) -> None:
+    jobs, styles = stores
+    style = await _add(jobs, styles, "Owned", owner=OTHER)
+    assert await styles.owners_of(style.sha) == [OTHER]
+    await styles.record_owner(style.sha, MEMBER)
+    await styles.record_owner(style.sha, MEMBER)  # once is enough
+    assert await styles.owners_of(style.sha) == sorted([OTHER, MEMBER])
+    assert await styles.owners_of(await jobs.put_blob(PNG + b"nobody's")) == []
+
+
 async def test_forget_owner_keeps_a_running_job_and_its_picture_until_asked_again(
     stores: tuple[Any, StyleStore],
 ) -> None:

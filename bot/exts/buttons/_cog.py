@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 from delivery import custom_ids
-from delivery.custom_ids import TEMPLATES, JobAction, job_button_id
+from delivery.custom_ids import JobAction, job_button_id, template
 from discord.ext import commands
 from jobqueue import BlobNotFound, Job, JobState, NewJob
 
@@ -34,8 +34,8 @@ _NOTES = {
 }
 
 
-class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.compile(TEMPLATES["job"])):
-    """Any `sb1:job:<id>:<action>` button, whoever posted it and whenever."""
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.compile(template("job", JobAction))):
+    """Any `sb1:job:<id>:<action>` button, whoever posted it and whenever ("save" is the style library's item)."""
 
     def __init__(self, job_id: int, action: str) -> None:
         super().__init__(discord.ui.Button(custom_id=job_button_id(job_id, action), label=action))

@@ -32,7 +32,7 @@ from bot._params import MAX_STRENGTH, MIN_STRENGTH, Options, build_params
 from bot._policy import check_cooldown, load_policy
 from bot.checks import is_bot_owner, is_guild_admin, is_organiser, require_can_post
 from bot.errors import ChannelNotUsable, InvalidOption, NotAllowed
-from bot.exts.challenge._render import QUIET, announcement_embed, info_embed, leaderboard_embed
+from bot.exts.challenge._render import QUIET, announcement_embed, info_embed, leaderboard_embed, save_view
 from bot.exts.challenge._runner import ChallengeRunner
 from bot.exts.challenge._time import discord_time, parse_duration
 from bot.exts.challenge._votes import VoteButton
@@ -212,6 +212,7 @@ class Challenges(commands.Cog):
             message = await channel.send(
                 embed=announcement_embed(challenge),
                 file=discord.File(io.BytesIO(style_png), "style.png"),
+                view=save_view(challenge.id),
                 allowed_mentions=QUIET,
             )
         except discord.HTTPException as exc:

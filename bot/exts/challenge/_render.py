@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import discord
-from delivery.custom_ids import build
+from delivery.custom_ids import build, save_style_id
 from jobqueue import (
     Challenge,
     ChallengePhase,
@@ -27,6 +27,7 @@ __all__ = [
     "message_link",
     "only_users",
     "results_message",
+    "save_view",
     "vote_button_id",
 ]
 
@@ -57,6 +58,15 @@ def entry_view(entry_id: int, votes: int, *, locked: bool = False) -> discord.ui
             disabled=locked,
         )
     )
+    return view
+
+
+def save_view(challenge_id: int) -> discord.ui.View:
+    """The "Save as style" button under the announcement and the results: organisers add the challenge's style to the
+    server's library (the styles extension's persistent item answers it)."""
+    view = discord.ui.View(timeout=None)
+    custom_id = save_style_id("challenge", challenge_id)
+    view.add_item(discord.ui.Button(label="Save as style", emoji="💾", custom_id=custom_id))
     return view
 
 

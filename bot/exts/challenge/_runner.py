@@ -42,6 +42,7 @@ from bot.exts.challenge._render import (
     entry_view,
     only_users,
     results_message,
+    save_view,
 )
 from bot.exts.challenge._time import discord_time
 
@@ -304,7 +305,12 @@ class ChallengeRunner:
                 files.append(discord.File(io.BytesIO(data), f"winner-{r.rank}.png"))
             winners = only_users(*(r.entry.user_id for r in ranked[:3]))
             await self.channel(challenge, gallery=False).send(
-                text, embeds=embeds, files=files, allowed_mentions=winners, nonce=f"sbr{challenge.id}"
+                text,
+                embeds=embeds,
+                files=files,
+                view=save_view(challenge.id),
+                allowed_mentions=winners,
+                nonce=f"sbr{challenge.id}",
             )
 
     async def refresh_announcement(self, challenge: Challenge) -> None:

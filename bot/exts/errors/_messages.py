@@ -40,6 +40,7 @@ from bot.errors import (
     LimitAboveOperator,
     NoImageInMessage,
     NotAllowed,
+    NothingToSave,
     NotJobOwner,
     PresetNotAllowed,
     SourceImagesGone,
@@ -153,6 +154,17 @@ def _plain(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text[:40]))
 
 
+def _nothing_to_save(exc: NothingToSave) -> str:
+    if exc.why == NothingToSave.BUILTIN:
+        return f"The style of {exc.source} is the built-in {exc.builtin}: every server has it already (/style list)."
+    if exc.why == NothingToSave.NONE:
+        return f"{exc.source.capitalize()} has no style picture to save."
+    return (
+        f"The style picture of {exc.source} is no longer stored (deleted with /forget, or expired), so it can't be "
+        "saved. Nothing was added."
+    )
+
+
 _STYLE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
     (StyleNotFound, _style_missing),
     (StyleNameTaken, lambda e: f"This server already has a style called {_plain(e.name)}; pick another name."),
@@ -166,6 +178,7 @@ _STYLE_TEXT: list[tuple[type[BaseException], Callable[[Any], str]]] = [
         lambda e: "That message has no picture to stylize: it needs an image attachment or an image link preview.",
     ),
     (StylesOff, lambda e: "The style library is off on this bot; attach a style picture to /stylize instead."),
+    (NothingToSave, _nothing_to_save),
 ]
 
 _DATABASE_BUSY = "The queue's database is busy right now, so nothing was queued or changed; try again shortly."

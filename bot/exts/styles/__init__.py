@@ -1,5 +1,6 @@
 """The server style library: /style add|remove|rename|list|show|builtins, autocomplete of style names (used by
-/stylize and /challenge start), and the "Stylize" message command (right-click a picture → Apps → Stylize).
+/stylize and /challenge start), the "Stylize" message command (right-click a picture → Apps → Stylize), and the
+"Save as style" button of results and challenges (organisers).
 
 Styles live in the queue's database behind the `jobqueue.StyleStore` the entry point hands to `Stylebot`
 (`styles=`). A bot built without one still offers the built-in styles; adding styles then answers that it is off.

@@ -1,5 +1,6 @@
 """/style: organisers add, remove and rename styles and hide the built-ins; everyone lists and shows them. The
-"Stylize" message command paints a right-clicked picture in a style picked from a select menu.
+"Stylize" message command paints a right-clicked picture in a style picked from a select menu; the "Save as style"
+button on results and challenges (`_save`) adds their style picture to the library.
 
 Organiser commands are checked when invoked (Manage Server, the challenge organiser role, or the bot's owner) and a
 refusal is private (the error handler answers ephemerally). Every reply here is ephemeral; the job's status message
@@ -15,7 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
-from jobqueue import NewJob, NewStyle, StyleNotFound
+from jobqueue import NewJob, StyleNotFound
 
 from bot._bot import Stylebot
 from bot._params import Options, build_params
@@ -37,6 +38,7 @@ from bot.exts.styles._render import (
     gallery,
     style_embed,
 )
+from bot.exts.styles._save import SaveStyleButton, StyleSaver
 
 __all__ = ["Styles"]
 
@@ -57,12 +59,25 @@ class Styles(commands.Cog):
         self.library = library
         self.menu = app_commands.ContextMenu(name="Stylize", callback=self.stylize_message)
         app_commands.guild_only()(self.menu)
+        self.saver = StyleSaver(bot, library)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
+        self.bot.add_dynamic_items(SaveStyleButton)
 
     async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(SaveStyleButton)
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """The "Save as style" modal's submit (handled by custom id, so a restart in between loses nothing)."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        try:
+            await self.saver.submitted(interaction)
+        except Exception as exc:  # handed to the error-handler extension, which answers the member
+            self.bot.dispatch("component_error", interaction, exc)
 
     async def _require_organiser(self, interaction: Interaction, action: str) -> None:
         if not await is_organiser(interaction, self.bot.store):
@@ -88,16 +103,16 @@ class Styles(commands.Cog):
         description: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         await self._require_organiser(interaction, "add styles to this server's library")
-        store = self.library.store
+        _ = self.library.store  # StylesOff before anything is downloaded
         name = clean_name(name, reserved=reserved_keys())
         check_picture(self.bot, interaction, "style image", image)
         await interaction.response.defer(ephemeral=True, thinking=True)
         side = self.bot.config.image_limits.working_side
         sha = await store_picture(self.bot, interaction, "style image", image, working_side=side)
-        guild_id, user_id = self._guild(interaction), interaction.user.id
-        new = NewStyle(guild_id, name, sha, added_by=user_id, owner_id=user_id, description=description or "")
-        style = await store.add(new, max_styles=self.bot.config.max_styles_per_guild)
-        self.library.invalidate(guild_id)
+        user_id = interaction.user.id
+        style = await self.library.add(
+            self._guild(interaction), name, sha, added_by=user_id, owner_id=user_id, description=description or ""
+        )
         await interaction.edit_original_response(
             content=f"Added **{style.name}** to this server's styles. Use it with /stylize style_name:{style.name}.",
             allowed_mentions=QUIET,

@@ -4,15 +4,17 @@ autocomplete answers in milliseconds, and resolved to stored pictures (blob shas
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from typing import TYPE_CHECKING
 
 from discord import app_commands
-from jobqueue import BlobNotFound, StyleNotFound, StyleStore
+from jobqueue import BlobNotFound, NewStyle, Style, StyleNotFound, StyleStore
 
 from bot.errors import StylesOff
-from bot.exts.styles._builtins import BUILTINS, Builtin, builtin_named
+from bot.exts.styles._builtins import BUILTINS, Builtin, builtin_named, reserved_keys
+from bot.exts.styles._names import clean_name
 from bot.exts.stylize._attachments import normalise
 
 if TYPE_CHECKING:
@@ -44,6 +46,18 @@ class StyleLibrary:
 
     def invalidate(self, guild_id: int) -> None:
         self._names.pop(guild_id, None)
+
+    async def add(
+        self, guild_id: int, name: str, sha: str, *, added_by: int, owner_id: int, description: str = ""
+    ) -> Style:
+        """Add a stored picture as a style, as /style add and "Save as style" both do: the name cleaned (built-in
+        names reserved), unique here, within the bot's per-server cap; raises StyleNameRejected, StyleNameTaken,
+        StyleLimitReached or BlobNotFound."""
+        name = clean_name(name, reserved=reserved_keys())
+        new = NewStyle(guild_id, name, sha, added_by=added_by, owner_id=owner_id, description=description)
+        style = await self.store.add(new, max_styles=self.bot.config.max_styles_per_guild)
+        self.invalidate(guild_id)
+        return style
 
     async def builtins(self, guild_id: int) -> tuple[Builtin, ...]:
         if self._store is not None and await self._store.builtins_hidden(guild_id):
@@ -89,6 +103,13 @@ class StyleLibrary:
             png = await normalise("style image", data, limits=limits, working_side=limits.working_side, budget=budget)
             self._builtin_png[builtin.name] = png
         return png
+
+    async def builtin_with_sha(self, sha: str) -> Builtin | None:
+        """The built-in whose stored picture is the blob `sha` (blobs are named by their bytes' SHA-256), if any."""
+        for builtin in BUILTINS:
+            if hashlib.sha256(await self.builtin_png(builtin)).hexdigest() == sha:
+                return builtin
+        return None
 
     async def builtin_sha(self, builtin: Builtin) -> str:
         """Stored again on each use (content-addressed, so once): retention may have collected an unused copy."""
