@@ -146,6 +146,25 @@ async def test_right_click_an_image_link_uses_discords_proxy_and_last_style(
     assert s.downloads(photo) == [200]
 
 
+async def test_right_click_an_animated_gif_queues_one_animated_job(lib_world: tuple[World, SqlStyleStore]) -> None:
+    from engine.animation import decode_animation
+    from tests.engine.animated import animated, panning_frames
+
+    world, _ = lib_world
+    s = world.standin
+    await _add(world)
+    gif = s.add_attachment(animated(panning_frames(4), "GIF", durations=[50, 60, 70, 80]), "clip.gif", "image/gif")
+    posted = s.post_message(world.channel_id, "my clip", user=world.other, attachments=[gif])
+    menu = await s.context_menu("Stylize", posted, user=world.member)
+    picker = await s.wait_for(lambda: menu.original, what="the style picker")
+    pick = await s.click(picker, picker.custom_ids[0], user=world.member, values=["name:Blue Period"])
+    assert "Queued as job #" in await reply_text(s, pick)
+    [job] = await world.jobs()
+    assert job.params["animated"] is True and job.params["frames"] == 4
+    stored = decode_animation(await world.store.get_blob(job.content_sha))
+    assert len(stored.frames) == 4 and list(stored.durations) == [50, 60, 70, 80]
+
+
 async def test_right_click_a_message_without_a_picture_is_refused(lib_world: tuple[World, SqlStyleStore]) -> None:
     world, _ = lib_world
     s = world.standin

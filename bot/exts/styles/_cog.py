@@ -25,7 +25,7 @@ from bot._submit import submit
 from bot.checks import is_organiser
 from bot.errors import InvalidOption, NotAllowed
 from bot.exts.styles._builtins import builtin_named, reserved_keys
-from bot.exts.styles._images import Picture, check_picture, image_in, store_picture
+from bot.exts.styles._images import Picture, check_picture, image_in, store_content, store_picture
 from bot.exts.styles._library import StyleLibrary
 from bot.exts.styles._names import clean_name
 from bot.exts.styles._picker import LAST, StylePicker
@@ -237,7 +237,10 @@ class Styles(commands.Cog):
         else:
             style_sha = await self.library.resolve(guild_id, value.removeprefix("name:"))
         side = min(self.bot.config.image_limits.working_side, max(1024, 2 * policy.max_size))
-        content_sha = await store_picture(self.bot, interaction, "picture", picture, working_side=side)
+        size = params["size"]
+        content_sha, frames = await store_content(self.bot, interaction, picture, working_side=side, size=size)
+        if frames > 1:  # an animated picture: one job for all its frames, as /stylize queues it
+            params = {**params, "animated": True, "frames": frames}
         if author_id != user_id and self.bot.style_store is not None:  # their picture stays theirs (/forget)
             await self.bot.style_store.record_owner(content_sha, author_id)
         await submit(

@@ -12,9 +12,9 @@ import discord
 
 from bot._bot import Stylebot
 from bot.errors import NoImageInMessage
-from bot.exts.stylize._attachments import check_metadata, download, normalise
+from bot.exts.stylize._attachments import check_metadata, download, normalise, normalise_content
 
-__all__ = ["RemoteImage", "check_picture", "image_in", "store_picture"]
+__all__ = ["RemoteImage", "check_picture", "image_in", "store_content", "store_picture"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,18 @@ async def store_picture(
     data = await download(bot.http_session, role, picture, max_bytes=max_bytes, time_limit=config.download_timeout)  # type: ignore[arg-type]
     png = await normalise(role, data, limits=config.image_limits, working_side=working_side, budget=bot.decode_budget)
     return await bot.store.put_blob(png, "image/png")
+
+
+async def store_content(
+    bot: Stylebot, interaction: discord.Interaction[Any], picture: Picture, *, working_side: int, size: int
+) -> tuple[str, int]:
+    """`store_picture` for a picture to stylize, which may be animated (GIF, WebP, APNG: stored as an APNG with
+    every frame, refused before any work when its result could not fit the upload limit); (sha, frames)."""
+    config = bot.config
+    max_bytes = _max_bytes(bot, interaction)
+    data = await download(bot.http_session, "picture", picture, max_bytes=max_bytes, time_limit=config.download_timeout)  # type: ignore[arg-type]
+    out = await normalise_content(
+        "picture", data, limits=config.image_limits, working_side=working_side, budget=bot.decode_budget,
+        size=size, upload_limit=interaction.filesize_limit,
+    )  # fmt: skip
+    return await bot.store.put_blob(out.data, "image/png"), out.frames
