@@ -99,7 +99,7 @@ def test_an_animated_job_returns_an_animation_with_the_input_s_frames_durations_
 
 def test_a_one_frame_gif_is_stylized_as_a_still() -> None:
     out = run_style_job(_gif(1), [STYLE], TINY, weights="random", device="cpu")
-    assert out.ext == "png" and "animated" not in out.meta
+    assert out.ext == "png" and "animated" not in out.meta and out.meta["content_type"] == "image/png"
 
 
 def test_cancel_stops_an_animation_between_steps() -> None:
