@@ -51,7 +51,7 @@ Mode = Literal["sequential", "batched", "independent"]
 class AnimateOptions:
     """How the frames are tied together. `warm_steps` = (shallow warm-up, full) steps per later frame in
     `sequential`, at most (None: the preset's default); `temporal` weighs the temporal term against the objective;
-    a later frame stops as soon as its objective is within `stop` x the first frame's (0: never early)."""
+    a later frame's shallow phase stops as soon as its objective is within `stop` x the first frame's (0: never)."""
 
     mode: Mode = "sequential"
     warm_steps: tuple[int, int] | None = None
