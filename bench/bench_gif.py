@@ -8,8 +8,14 @@ Prints markdown on stdout (copy it into bench/RESULTS.md):
   1. coherence at --size px over --frames frames: flicker (mean |frame t+1 - frame t moved by the pan| over the overlap,
      on the decoded GIF and WebP files) for `sequential` and `batched` against `independent`, the unwarped difference,
      and each frame's seed objective against the same frame stylized alone (worst frame);
-  2. cost: the whole animation's wall time against one still of the same size;
+  2. cost: the whole animation against one still of the same size (timed after a warm-up still, so weights, models
+     and the style's Gram matrices are ready for both), three ways: wall time, this process's CPU time, and the
+     deterministic one, VGG FLOPs: every forward pass the engine runs through a VGG19 model, by its layers, input
+     shape and whether a backward pass follows, priced by torch's FLOP formulas (convolutions and matrix products;
+     the optimiser's and the losses' own arithmetic is not counted);
   3. seconds per frame at each of --sizes, sequential against batched (--time-frames frames).
+--rescale I:K ... runs on the random weights with conv I's weight and bias, and every later conv's bias, scaled by K
+(bench_instant.rescaled_weights): the same network with the layers after conv I weighted K^4 in the style loss.
 """
 
 from __future__ import annotations
@@ -18,28 +24,101 @@ import argparse
 import io
 import platform
 import sys
+import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 from PIL import Image
+from torch.nn.modules.module import register_module_forward_pre_hook
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_map
+from torch.utils.flop_counter import flop_registry
 
 import engine
 from engine._animate import AnimateOptions, stylize_frames
 from engine._motion import temporal_flicker
+from engine._vgg import VGGFeatures
 from engine.animation import decode_animation, encode_animation
 
 IMAGES = Path("/work/shared/images")
 
 
+class _Flops(TorchDispatchMode):
+    """Counts the FLOPs of the ops torch has formulas for (no module hooks, so `autograd.grad` still works)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            shape = lambda t: t.shape if isinstance(t, torch.Tensor) else t  # noqa: E731
+            self.total += formula(*tree_map(shape, args), **tree_map(shape, kwargs or {}), out_val=tree_map(shape, out))
+        return out
+
+
+_PRICES: dict[tuple, int] = {}
+
+
+def _price(model: VGGFeatures, shape: tuple[int, ...], grad: bool) -> int:
+    """FLOPs of one forward pass of `model` on `shape` (and of its backward to the input with `grad`)."""
+    key = (model.layer_names, model.pooling, shape, grad)
+    if key not in _PRICES:
+        x = torch.zeros(shape, requires_grad=grad)
+        with _Flops() as counter, torch.set_grad_enabled(grad):
+            out = model(x)
+            if grad:
+                torch.autograd.grad(sum(o.sum() for o in out), x)
+        _PRICES[key] = counter.total
+    return _PRICES[key]
+
+
+@contextmanager
+def vgg_flops() -> Iterator[list[float]]:
+    """Yields a one-item list that holds, on exit, the VGG FLOPs of everything run inside (see the docstring)."""
+    calls: Counter[tuple] = Counter()
+
+    def hook(module: torch.nn.Module, args: tuple) -> None:
+        if isinstance(module, VGGFeatures):
+            grad = torch.is_grad_enabled() and args[0].requires_grad
+            calls[(module, tuple(args[0].shape), grad)] += 1
+
+    result = [0.0]
+    handle = register_module_forward_pre_hook(hook)
+    try:
+        yield result
+    finally:
+        handle.remove()
+        result[0] = float(sum(n * _price(*key) for key, n in calls.items()))
+
+
+@contextmanager
+def cost() -> Iterator[dict[str, float]]:
+    """Wall s, CPU s of this process and VGG FLOPs of what runs inside, in the yielded dict on exit."""
+    out: dict[str, float] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    with vgg_flops() as flops:
+        yield out
+    out.update(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu, flops=flops[0])
+
+
 def pan_frames(photo: Path, side: int, frames: int, pan: int) -> list[torch.Tensor]:
+    """`frames` crops of `side` x round(4/3 `side`) px (the output size, so the pan is exactly `pan` px there) from
+    the photo scaled to leave room for the whole pan, the window moving `pan` px right per frame."""
     img = Image.open(photo).convert("RGB")
-    scale = side / img.height
-    img = img.resize((round(img.width * scale), side), Image.Resampling.LANCZOS)
-    width = min(img.width - pan * frames, round(side * 4 / 3))
-    return [engine.image_to_tensor(img.crop((pan * t, 0, pan * t + width, side))) for t in range(frames)]
+    width = round(side * 4 / 3)
+    scale = max(side / img.height, (width + pan * frames) / img.width)
+    img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
+    top = (img.height - side) // 2
+    return [engine.image_to_tensor(img.crop((pan * t, top, pan * t + width, top + side))) for t in range(frames)]
 
 
 def through_file(frames: list[torch.Tensor], prefer: str) -> tuple[list[torch.Tensor], int]:
@@ -51,23 +130,23 @@ def through_file(frames: list[torch.Tensor], prefer: str) -> tuple[list[torch.Te
 def run(mode: str, contents: list[torch.Tensor], style: torch.Tensor, args: argparse.Namespace, size: int,
         temporal: float = 1.0):  # fmt: skip
     params = engine.StyleParams(size=size, seed=1, device=args.device)
-    started = time.perf_counter()
     options = AnimateOptions(mode=mode, temporal=temporal)  # type: ignore[arg-type]
-    result = stylize_frames(contents, [style], params, weights=args.weights, options=options)
-    return result, time.perf_counter() - started
+    with cost() as spent:
+        result = stylize_frames(contents, [style], params, weights=args.weights, options=options)
+    return result, spent
 
 
 def coherence(args: argparse.Namespace, style: torch.Tensor) -> None:
     contents = pan_frames(args.content, args.size, args.frames, args.pan)
     shifts = [(0, -args.pan)] * (args.frames - 1)
     params = engine.StyleParams(size=args.size, seed=1, device=args.device)
-    started = time.perf_counter()
-    engine.stylize(contents[0], [style], params, weights=args.weights)
-    still = time.perf_counter() - started
+    engine.stylize(contents[1], [style], params, weights=args.weights)  # warm-up: weights, models, style Grams
+    with cost() as still:
+        engine.stylize(contents[0], [style], params, weights=args.weights)
     rows, base = {}, None
     modes = [("independent", 1.0)] + [("sequential", t) for t in args.temporal]
     for mode, temporal in modes + ([("batched", args.temporal[0])] if args.batched else []):
-        result, seconds = run(mode, contents, style, args, args.size, temporal)
+        result, spent = run(mode, contents, style, args, args.size, temporal)
         objective = [
             engine.seed_objective(f, c, [style], weights=args.weights, device=args.device)
             for f, c in zip(result.frames, contents, strict=True)
@@ -77,22 +156,24 @@ def coherence(args: argparse.Namespace, style: torch.Tensor) -> None:
         raw = temporal_flicker(result.frames, shifts)
         worst = max(o / b for o, b in zip(objective, base, strict=True))
         label = f"{mode} temporal={temporal:g}" if mode != "independent" and len(args.temporal) > 1 else mode
-        rows[label] = (flicker, raw, worst, seconds)
+        rows[label] = (flicker, raw, worst, spent)
     ind = rows["independent"]
     print(
         f"\n{args.frames} frames of {args.content.name} at {args.size} px, pan {args.pan} px/frame, style "
-        f"{args.style.name}, weights {args.weights}, {args.device}; one still: {still:.1f} s\n"
+        f"{args.style.name}, weights {args.weights_label}, {args.device}; one still: {still['wall']:.1f} s wall, "
+        f"{still['cpu']:.1f} s CPU, {still['flops'] / 1e9:.0f} GFLOP\n"
     )
     print(
         "| mode | flicker GIF (vs independent) | flicker WebP (vs ind.) | unwarped GIF | raw flicker | "
-        "worst objective / alone | wall s | cost vs one still |"
+        "worst objective / alone | wall s | cost vs one still: wall | CPU | VGG FLOPs |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for mode, (flicker, raw, worst, seconds) in rows.items():
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for mode, (flicker, raw, worst, spent) in rows.items():
         g, w = flicker["gif"], flicker["webp"]
+        ratios = " | ".join(f"{spent[k] / still[k]:.1f}x" for k in ("wall", "cpu", "flops"))
         print(
             f"| {mode} | {g[0]:.4f} ({g[0] / ind[0]['gif'][0]:.2f}x) | {w[0]:.4f} ({w[0] / ind[0]['webp'][0]:.2f}x) "
-            f"| {g[1]:.4f} | {raw[0]:.4f} | {worst:.2f} | {seconds:.1f} | {seconds / still:.1f}x |"
+            f"| {g[1]:.4f} | {raw[0]:.4f} | {worst:.2f} | {spent['wall']:.1f} | {ratios} |"
         )
 
 
@@ -104,8 +185,8 @@ def per_frame(args: argparse.Namespace, style: torch.Tensor) -> None:
         contents = pan_frames(args.content, size, args.time_frames, args.pan * size // args.size)
         cells = []
         for mode in ("sequential", "batched", "independent"):
-            _, seconds = run(mode, contents, style, args, size)
-            cells.append(f"{seconds / args.time_frames:.2f}")
+            _, spent = run(mode, contents, style, args, size)
+            cells.append(f"{spent['wall'] / args.time_frames:.2f}")
         print(f"| {size} | " + " | ".join(cells) + " |")
 
 
@@ -123,7 +204,16 @@ def main() -> None:
     p.add_argument("--temporal", type=float, nargs="+", default=[1.0], help="temporal weights to compare")
     p.add_argument("--no-batched", dest="batched", action="store_false", help="skip batched in the coherence table")
     p.add_argument("--skip-timing", action="store_true")
+    p.add_argument("--rescale", nargs="+", default=[], metavar="I:K", help="rescaled random weights (see above)")
     args = p.parse_args()
+    args.weights_label = args.weights
+    if args.rescale:
+        from bench_instant import rescaled_weights
+
+        scales = {int(i): float(k) for i, k in (item.split(":") for item in args.rescale)}
+        path = Path(tempfile.mkdtemp()) / "rescaled.pth"
+        args.weights = str(rescaled_weights(path, 0, scales))
+        args.weights_label = "random, " + ", ".join(f"conv at features.{i} x{k:g}" for i, k in scales.items())
     torch.manual_seed(0)
     style = engine.image_to_tensor(Image.open(io.BytesIO(args.style.read_bytes())).convert("RGB").resize((256, 203)))
     print(f"{platform.machine()} {torch.get_num_threads()} threads, torch {torch.__version__}")

@@ -6,7 +6,10 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
 - `sequential` (the default, and the CPU's): frame 1 runs the preset's whole schedule; every later frame starts
   from the previous result moved by the global motion between the two input frames (phase correlation, see
   `engine._motion`), with the newly revealed border taken from its own content, and runs only a few steps at the
-  final scale, on the objective plus a temporal term that ties it to that start where the input did not change.
+  final scale, on the objective plus a temporal term that ties it to that start where the input did not change
+  (`engine._motion.change_mask`: revealed or changed pixels are free). Its cheap shallow-layer steps stop as soon
+  as that objective is within `AnimateOptions.stop` x the first frame's, and the full-network steps are skipped
+  when the first frame's objective sits mostly (> 1 - DEEP_SHARE) in the shallow layers.
 - `batched` (meant for a GPU; experimental, not used by the worker): all frames optimise as one batch through the
   whole schedule, with the start noise moving with the picture and a joint temporal term tying each frame to its
   moved predecessor. Its term's weighting under-optimises today (bench/RESULTS.md).
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -46,16 +50,18 @@ Mode = Literal["sequential", "batched", "independent"]
 @dataclass(frozen=True)
 class AnimateOptions:
     """How the frames are tied together. `warm_steps` = (shallow warm-up, full) steps per later frame in
-    `sequential` (None: the preset's default); `temporal` weighs the temporal term against the objective."""
+    `sequential`, at most (None: the preset's default); `temporal` weighs the temporal term against the objective;
+    a later frame's shallow phase stops as soon as its objective is within `stop` x the first frame's (0: never)."""
 
     mode: Mode = "sequential"
     warm_steps: tuple[int, int] | None = None
     temporal: float = 1.0
     warp: bool = True
-    carry: bool = False  # start each later frame's L-BFGS from the previous frame's (moved) curvature history
+    stop: float = 1.2
 
 
 WARM_STEPS = {"fast": (25, 2), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
+DEEP_SHARE = 0.25  # the full steps of a later frame run only where the deep layers hold this much of the objective
 
 
 @dataclass(frozen=True)
@@ -88,56 +94,43 @@ class _Counter:
         self.total, self.frames, self.on_progress = total, frames, on_progress
         self.step, self.started = 0, time.monotonic()
 
-    def __call__(self, frame: int, loss: float, preview: Tensor | None = None, warmup: bool = False) -> None:
-        self.step += 1
+    def __call__(self, frame: int, loss: float, preview: Tensor | None = None, warmup: bool = False,
+                 give_back: int = 0) -> None:  # fmt: skip
+        """One step of `frame`; `give_back`: steps of the budget that will not be taken (a frame stopping early)."""
+        self.step, self.total = self.step + 1, self.total - give_back
         if self.on_progress is not None:
             elapsed = time.monotonic() - self.started
             self.on_progress(Progress(self.step, self.total, loss, elapsed, 0, preview, warmup, frame, self.frames))
 
 
-class _WarmLBFGS(BatchedLBFGS):
-    """L-BFGS that may start from another frame's curvature history: its first step is then a full quasi-Newton
-    step instead of the cautious gradient step a fresh L-BFGS takes."""
-
-    def step(self, x: Tensor, grad: Tensor) -> Tensor:
-        if self.prev_grad is not None or not self.s:
-            return super().step(x, grad)
-        d = self._two_loop(grad.float())
-        self.prev_grad, self.prev_x, self.direction, self.t = grad.float(), x.detach().float(), d, self.lr
-        return x + d * self.lr
-
-    def carry(self, shift: Shift) -> _WarmLBFGS:
-        """This optimiser's history moved by `shift`, for the next frame (whose picture moved that way)."""
-        self.s = [translate(s, shift)[0] for s in self.s]
-        self.y = [translate(y, shift)[0] for y in self.y]
-        self.prev_grad = self.prev_x = self.direction = None
-        return self
-
-
 def _descend(loss_fn: Callable[[Tensor], Tensor], x: Tensor, steps: int, preset: Preset,
-             report: Callable[[Tensor], None], opt: Adam | BatchedLBFGS | None = None,
-             polish: bool = True) -> tuple[Tensor, Tensor, Adam | BatchedLBFGS]:  # fmt: skip
-    """`steps` optimiser steps on per-sample `loss_fn`; with `polish`, keeps a sample's previous point where the
-    last (unchecked) step made it worse. Returns (x, its per-sample loss, the optimiser)."""
-    if opt is None:
-        opt = Adam(preset.lr) if preset.optimizer == "adam" else _WarmLBFGS(preset.lr, _history(x))
+             report: Callable[[Tensor, int], None], polish: bool = True,
+             done: Callable[[], bool] | None = None) -> tuple[Tensor, Tensor, int]:  # fmt: skip
+    """Up to `steps` optimiser steps on per-sample `loss_fn`, each reported with the steps given up (0 but at an
+    early stop); stops at a point where `done()` (asked after each evaluation, which counts as a step) holds.
+    Otherwise, with `polish`, keeps a sample's previous point where the last (unchecked) step made it worse.
+    Returns (x, its per-sample loss, the steps taken)."""
+    opt: Adam | BatchedLBFGS = Adam(preset.lr) if preset.optimizer == "adam" else BatchedLBFGS(preset.lr, _history(x))
     before, losses = x, torch.zeros(x.shape[0], device=x.device)
-    for _ in range(steps):
+    for step in range(steps):
         before = x
         xg = x.detach().requires_grad_(True)
         losses = loss_fn(xg)
+        if done is not None and done():
+            report(losses.detach(), steps - step - 1)
+            return x, losses.detach(), step + 1
         (grad,) = torch.autograd.grad(losses.sum(), xg)
         losses = losses.detach()
-        report(losses)
+        report(losses, 0)
         x = opt.step(x.detach(), grad)
         if preset.clamp:
             x = _clamp(x)
     if not polish or not steps:
-        return x, losses, opt
+        return x, losses, steps
     with torch.no_grad():
         end = loss_fn(x).detach()
     better = end <= losses
-    return torch.where(better.view(-1, 1, 1, 1), x, before), torch.minimum(end, losses), opt
+    return torch.where(better.view(-1, 1, 1, 1), x, before), torch.minimum(end, losses), steps
 
 
 def _tie(x: Tensor, target: Tensor, mask: Tensor) -> Tensor:
@@ -203,20 +196,26 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
     """`sequential` (warm starts) or `independent` (every frame alone)."""
     n = len(contents)
     still_total = _validate(0, (contents[0], styles, params)).total_steps
-    warm = sum(_warm_total(params, options))
-    per_frame = still_total if options.mode == "independent" else warm
+    warm = _warm_total(params, options)
+    per_frame = still_total if options.mode == "independent" else sum(warm)
     counter = _Counter(still_total + (n - 1) * per_frame, n, on_progress)
     frames: list[Tensor] = []
     losses: list[float] = []
-    opts: dict[bool, Any] = {}
+    reference = (0.0, 0.0)
     for i in range(n):
         if i == 0 or options.mode == "independent":
             result = stylize(contents[i], styles, params, weights=weights,
                              on_progress=lambda p, i=i: counter(i + 1, p.loss, p.preview, p.warmup))  # fmt: skip
             image, loss = result.image, result.final_loss
+            if i == 0 and n > 1 and options.mode == "sequential":
+                reference = (_shallow_objective(image, small[0], styles, params, weights), loss)
+                if warm[0] and 1 - reference[0] / reference[1] < DEEP_SHARE:
+                    counter.total -= (n - 1) * warm[1]  # the deep layers hold too little to be worth full steps
+                    warm = (warm[0], 0)
         else:
-            image, loss = _warm_frame(small[i - 1], small[i], frames[-1], shifts[i - 1], styles, params,
-                                      weights, options, lambda v, i=i: counter(i + 1, v), opts)  # fmt: skip
+            image, loss = _warm_frame(small[i - 1], small[i], frames[-1], shifts[i - 1], styles, params, weights,
+                                      options, warm, lambda v, left, i=i: counter(i + 1, v, give_back=left),
+                                      reference)  # fmt: skip
         frames.append(image)
         losses.append(loss)
         if on_frame is not None:
@@ -224,13 +223,27 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
     return frames, losses, counter.step
 
 
+def _shallow_objective(image: Tensor, content: Tensor, styles: Sequence[Tensor], params: StyleParams,
+                       weights: str) -> float:  # fmt: skip
+    """The part of `image`'s objective in the shallow layers (the warm-up's objective)."""
+    device, preset = resolve_device(params.device), get_preset(params.preset)
+    bf16 = use_bf16(device) and preset.name == "fast"
+    model = get_model(load_weights(weights), params.pooling, device, bf16, SHALLOW_LAYERS)
+    job = _validate(0, (content, styles, params))
+    objective = build_objective(model, [job], tuple(content.shape[-2:]), preset, device, bf16)  # type: ignore[arg-type]
+    with torch.no_grad():
+        return float(objective(normalize(image).to(device))[0])
+
+
 def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, shift: Shift, styles: Sequence[Tensor],
-                params: StyleParams, weights: str, options: AnimateOptions, report: Callable[[float], None],
-                opts: dict[bool, Any]) -> tuple[Tensor, float]:  # fmt: skip
-    """One later frame of `sequential`: the previous result, moved, refined for a few steps at the final scale
-    (each phase's optimiser carried over from the previous frame in `opts`)."""
-    device = resolve_device(params.device)
-    preset = get_preset(params.preset)
+                params: StyleParams, weights: str, options: AnimateOptions, warm: tuple[int, int],
+                report: Callable[[float, int], None],
+                reference: tuple[float, float]) -> tuple[Tensor, float]:  # fmt: skip
+    """One later frame of `sequential`: the previous result, moved, refined at the final scale for at most `warm` =
+    (shallow, full) steps; the shallow phase stops once its objective is within `options.stop` x the first frame's
+    (`reference`: its (shallow, full) objective), the full steps (few, and run only where the deep layers weigh)
+    all run: stopping them early too left a frame at 1.55x its alone objective with rescaled weights."""
+    device, preset = resolve_device(params.device), get_preset(params.preset)
     bf16 = use_bf16(device) and preset.name == "fast"
     hw = tuple(content.shape[-2:])
     job = _validate(0, (content, styles, params))
@@ -239,23 +252,27 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, shi
     target = normalize(moved).to(device)
     x, loss = target.clone(), torch.zeros(1)
     loaded = load_weights(weights)
-    for shallow, steps in zip((True, False), _warm_total(params, options), strict=True):
+    for shallow, steps in zip((True, False), warm, strict=True):
         if not steps:
             continue
         model = get_model(loaded, params.pooling, device, bf16, SHALLOW_LAYERS if shallow else ALL_LAYERS)
         objective = build_objective(model, [job], hw, preset, device, bf16)  # type: ignore[arg-type]
-        scale: list[Tensor] = []
+        seen: list[Tensor] = []  # the objective at the start (weighs the temporal term), then the latest
 
-        def loss_fn(v: Tensor, objective: Objective = objective, scale: list[Tensor] = scale) -> Tensor:
+        def loss_fn(v: Tensor, objective: Objective = objective, seen: list[Tensor] = seen) -> Tensor:
             base = objective(v)
-            if not scale:  # the temporal term is weighed against the objective where the frame starts
-                scale.append(options.temporal * base.detach())
-            return base + scale[0] * _tie(v, target, mask)
+            seen[1:] = [base.detach()]
+            if len(seen) == 1:
+                seen.insert(0, options.temporal * base.detach())
+            return base + seen[0] * _tie(v, target, mask)
 
-        previous_opt = opts.get(shallow)
-        opt = previous_opt.carry(shift) if options.carry and isinstance(previous_opt, _WarmLBFGS) else None
-        x, loss, opts[shallow] = _descend(loss_fn, x, steps, preset, lambda ls: report(float(ls[0])), opt,
-                                          polish=not shallow)  # fmt: skip
+        goal = options.stop * reference[0] if shallow and options.stop > 0 else -math.inf  # full steps: all of them
+
+        def done(seen: list[Tensor] = seen, goal: float = goal) -> bool:
+            return float(seen[-1][0]) <= goal
+
+        last = not warm[1] or not shallow
+        x, loss, _ = _descend(loss_fn, x, steps, preset, lambda ls, left: report(float(ls[0]), left), last, done)
     return denormalize(x.detach().float()).clamp(0, 1).cpu(), float(loss[0])
 
 
@@ -308,7 +325,7 @@ def _batched(contents: Sequence[Tensor], styles: Sequence[Tensor], params: Style
             with torch.no_grad():
                 weight = options.temporal * objective(x).detach().mean()
             x, losses, _ = _descend(lambda v, o=objective, w=weight, j=joint: o(v) + w * j(v), x, steps, preset,
-                                    lambda ls, sh=shallow: counter(len(jobs), float(ls.mean()), None, sh))  # fmt: skip
+                                    lambda ls, _, s=shallow: counter(len(jobs), float(ls.mean()), None, s))  # fmt: skip
     assert x is not None
     out = denormalize(x.detach().float()).clamp(0, 1).cpu()
     return [out[i : i + 1].contiguous() for i in range(len(jobs))], [float(v) for v in losses], counter.step

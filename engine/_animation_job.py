@@ -17,8 +17,6 @@ from engine.images import ImageLimits
 
 __all__ = ["run_animation_job"]
 
-CONTENT_TYPES = {"gif": "image/gif", "webp": "image/webp"}
-
 
 def run_animation_job(
     content: bytes,
@@ -67,5 +65,5 @@ def run_animation_job(
         max_bytes = min(max_bytes, limit)
     images = [engine.tensor_to_image(f) for f in result.frames]
     data, ext = encode_animation(images, animation.durations, animation.loop, max_bytes=max_bytes)
-    meta = {**result_meta(result, sp, ext), "animated": True, "frames": n, "content_type": CONTENT_TYPES[ext]}
+    meta = {**result_meta(result, sp, ext), "animated": True, "frames": n}  # content_type: image/gif or image/webp
     return JobOutput(data=data, ext=ext, meta=meta)

@@ -14,11 +14,13 @@ from engine._pixels import to_rgb
 from engine.errors import ImageError
 from engine.images import _fmt_bytes
 
-__all__ = ["encode_image"]
+__all__ = ["CONTENT_TYPES", "encode_image"]
 
 logger = logging.getLogger(__name__)
 
 _LOSSY = {"jpeg": ("JPEG", "jpg"), "webp": ("WEBP", "webp")}
+# The media type of every extension a result can have (stills from here, animations from `engine.animation`).
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
 _QUALITIES = (95, 90, 85)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from engine._types import Progress, StyleParams
 from engine.animation import frame_count
-from engine.encoding import encode_image
+from engine.encoding import CONTENT_TYPES, encode_image
 from engine.errors import Cancelled, EngineError, ImageError
 from engine.images import DEFAULT_LIMITS, ImageLimits, decode_image
 
@@ -215,6 +215,7 @@ def result_meta(result: Any, sp: StyleParams, ext: str) -> dict[str, Any]:
         "notes": list(result.notes),
         "final_loss": loss if math.isfinite(loss) else None,
         "format": ext,
+        "content_type": CONTENT_TYPES[ext],  # the result blob's media type (the store labels the blob with it)
     }
 
 

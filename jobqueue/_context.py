@@ -23,7 +23,8 @@ __all__ = ["AbortReason", "BatchHandler", "Handler", "HandlerResult", "JobContex
 
 @dataclass(frozen=True)
 class HandlerResult:
-    """A finished job: the result blob (e.g. a PNG) and JSON-able metadata stored with it."""
+    """A finished job: the result blob (e.g. a PNG) and JSON-able metadata stored with it; `meta["content_type"]`
+    (e.g. "image/gif") is the blob's media type, image/png when absent."""
 
     result: bytes = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict)

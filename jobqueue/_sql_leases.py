@@ -50,6 +50,13 @@ def read_live_workers(tx: Tx, cutoff: float) -> list[WorkerInfo]:
     return [worker_from_row(r._mapping) for r in tx.conn.execute(q)]
 
 
+def _content_type(meta: dict[str, Any]) -> str:
+    """The result blob's media type: the handler's `meta["content_type"]` (an animation is image/gif or image/webp,
+    a still over the size limit image/jpeg), image/png when it names none."""
+    kind = meta.get("content_type")
+    return kind if isinstance(kind, str) and kind.startswith("image/") and len(kind) <= 64 else "image/png"
+
+
 def _guarded(tx: Tx, job: Job, **values: Any) -> Job:
     stmt = (
         update(JOBS)
@@ -120,7 +127,7 @@ class SqlLeases(SqlCore):
     ) -> Job:
         now, data = self._now(), bytes(result)
         sha = hashlib.sha256(data).hexdigest()
-        blob = {"sha": sha, "data": data, "size": len(data), "content_type": "image/png", "now": now}
+        blob = {"sha": sha, "data": data, "size": len(data), "content_type": _content_type(meta), "now": now}
         done = {"job_id": job.id, "lease": job.lease_token, "now": now, "b_result_sha": sha}
         done["b_result_meta"] = dumps_compact(meta)
         stmt = COMPLETE

@@ -10,7 +10,7 @@ from PIL import Image
 
 import engine
 from engine._animate import AnimateOptions, stylize_frames
-from engine._motion import estimate_shift, temporal_flicker, translate
+from engine._motion import change_mask, estimate_shift, temporal_flicker, translate
 from engine.animation import decode_animation, encode_animation
 from engine.errors import Cancelled
 from engine.jobs import StepReport, run_style_job
@@ -43,6 +43,27 @@ def test_phase_correlation_finds_the_translation() -> None:
     assert estimate_shift(a, b) == (5, -7)
     frames = _pan(3)
     assert estimate_shift(frames[0], frames[1]) == (0, -PAN)
+
+
+def test_the_change_mask_is_off_where_the_moved_input_changed_or_was_revealed() -> None:
+    a = smooth_image(32, 40, seed=4)
+    b, _ = translate(a, (0, -3), fill=a)
+    b[..., 10:16, 10:16] = (b[..., 10:16, 10:16] + 0.5) % 1  # something in the picture changed
+    mask = change_mask(a, b, (0, -3))
+    assert mask.shape == (1, 1, 32, 40)
+    assert mask[..., -3:].sum() == 0 and mask[..., 10:16, 10:16].sum() == 0
+    assert mask[..., 18:, :37].min() == 1 and mask[..., :10, :37].min() == 1
+
+
+def test_a_later_frame_stops_as_soon_as_it_is_within_stop_of_the_first_and_gives_its_steps_back() -> None:
+    seen: list[engine.Progress] = []
+    contents, style = _pan(3, side=32), smooth_image(32, 32, seed=2)
+    params = engine.StyleParams(size=32, seed=1, device="cpu")
+    still = stylize_frames(contents[:1], [style], params, weights="random").steps
+    options = AnimateOptions(stop=1e9)  # any start is good enough: a later frame only evaluates its start
+    result = stylize_frames(contents, [style], params, weights="random", options=options, on_progress=seen.append)
+    assert result.steps == still + 2 == seen[-1].step == seen[-1].total and len(result.frames) == 3
+    assert [p.frame for p in seen[-2:]] == [2, 3]
 
 
 def test_sequential_frames_flicker_at_most_half_as_much_follow_the_motion_and_stay_stylized() -> None:
@@ -99,7 +120,7 @@ def test_an_animated_job_returns_an_animation_with_the_input_s_frames_durations_
 
 def test_a_one_frame_gif_is_stylized_as_a_still() -> None:
     out = run_style_job(_gif(1), [STYLE], TINY, weights="random", device="cpu")
-    assert out.ext == "png" and "animated" not in out.meta
+    assert out.ext == "png" and "animated" not in out.meta and out.meta["content_type"] == "image/png"
 
 
 def test_cancel_stops_an_animation_between_steps() -> None:
