@@ -5,7 +5,8 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
 
 - `sequential` (the default, and the CPU's): frame 1 runs the preset's whole schedule; every later frame starts
   from the previous result moved by the global motion between the two input frames (phase correlation, see
-  `engine._motion`), with the newly revealed border taken from its own content, and runs only a few steps at the
+  `engine._motion`), the newly revealed border keeping the previous result's pixels there (stylized texture; raw
+  content there cost ~8 % more steps, bench/RESULTS.md), and runs only a few steps at the
   final scale, on the objective plus a temporal term that ties it to that start where the input did not change
   (`engine._motion.change_mask`: revealed or changed pixels are free). Its cheap shallow-layer steps stop as soon
   as that objective is within `AnimateOptions.stop` x the first frame's, and the full-network steps are skipped
@@ -247,7 +248,7 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, shi
     bf16 = use_bf16(device) and preset.name == "fast"
     hw = tuple(content.shape[-2:])
     job = _validate(0, (content, styles, params))
-    moved, _ = translate(previous, shift, fill=content)
+    moved, _ = translate(previous, shift, fill=previous)  # the revealed strip: stylized texture, not raw content
     mask = change_mask(previous_content, content, shift).to(device)
     target = normalize(moved).to(device)
     x, loss = target.clone(), torch.zeros(1)
