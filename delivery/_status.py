@@ -101,7 +101,8 @@ class StatusEdits:
         """Show each new instant preview once on its job's status message (this loop's jobs, see `EditorRule`),
         at most one preview edit per channel every `preview_interval` seconds; returns the number of edits."""
         now, edits = self._clock(), 0
-        for job in await self._store.previews_to_show(limit=self._batch):
+        # more than a batch: a channel whose previews wait for their pace must not hold up other channels' ones
+        for job in await self._store.previews_to_show(limit=max(self._batch, 100)):
             if not self.editors.edits(job) or now < self._progress_backoff.get(job.id, 0.0):
                 continue
             if not self._pacer.allow(channel_key(job), now):

@@ -123,3 +123,12 @@ def test_the_pacer_allows_one_event_per_channel_per_interval() -> None:
     assert pacer.allow(1, 0.0) and pacer.allow(2, 0.0)
     assert not pacer.allow(1, 0.5)
     assert pacer.allow(1, 1.0)
+
+
+async def test_a_busy_channel_does_not_hold_up_another_channels_preview() -> None:
+    store = InMemoryJobStore()
+    busy = [await _job(store, 800 + i) for i in range(30)]  # older than the other channel's, more than a batch
+    quiet = await _job(store, 900, channel=CHANNEL_ID + 7)
+    loop, poster = _loop(store, preview_interval=60.0, batch_size=5)
+    await loop.update_previews()
+    assert [j for _c, j in poster.calls] == [busy[0].id, quiet.id]
