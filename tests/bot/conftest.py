@@ -7,23 +7,15 @@ from pathlib import Path
 
 import pytest
 
-import jobqueue
 from bot import Stylebot
-from standin import Standin, patch_discord
-from tests.bot.support import World, make_config, running_bot
+from standin import Standin
+from tests.bot.support import World, make_config, running_bot, standin_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with Standin() as standin:
-        guild = standin.add_guild("Test Server", channels=("general", "gallery"))
-        member = standin.add_member(guild.id, name="alice")
-        other = standin.add_member(guild.id, name="bob")
-        admin = standin.add_member(guild.id, name="root", admin=True)
-        store = await jobqueue.open_store(f"sqlite+aiosqlite:///{tmp_path / 'stylebot.db'}", migrate=True)
-        with patch_discord(standin.api_base, standin.gateway_url):
-            yield World(standin, guild, member, other, admin, store)
-        await store.close()
+    async with standin_world(f"sqlite+aiosqlite:///{tmp_path / 'stylebot.db'}") as world:
+        yield world
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from PIL import Image
 
 from bot import BotConfig, Stylebot
 from jobqueue import Job, JobStore
-from standin import Guild, Interaction, Message, Standin, User
+from standin import Guild, Interaction, Message, Standin, User, patch_discord
 from tests.standin.support import connected
 
 T = TypeVar("T")
@@ -63,6 +63,26 @@ class World:
 
     async def jobs(self) -> list[Job]:
         return await self.store.list_jobs(limit=100)
+
+
+@contextlib.asynccontextmanager
+async def standin_world(url: str, *, styles: bool = False) -> AsyncIterator[World]:
+    """A stand-in with one guild ("general" and "gallery"), alice, bob and root (admin), a SQL job store at `url`
+    (with the kept references of challenges and, with `styles`, of the style library), discord.py pointed at it."""
+    import jobqueue
+
+    async with Standin() as standin:
+        guild = standin.add_guild("Test Server", channels=("general", "gallery"))
+        member = standin.add_member(guild.id, name="alice")
+        other = standin.add_member(guild.id, name="bob")
+        admin = standin.add_member(guild.id, name="root", admin=True)
+        kept = jobqueue.style_kept_refs(jobqueue.challenge_kept_refs()) if styles else None
+        store = await jobqueue.open_store(url, migrate=True, kept=kept)
+        try:
+            with patch_discord(standin.api_base, standin.gateway_url):
+                yield World(standin, guild, member, other, admin, store)
+        finally:
+            await store.close()
 
 
 def make_config(standin: Standin, **changes: Any) -> BotConfig:

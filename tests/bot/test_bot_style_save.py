@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-import jobqueue
 from bot import Stylebot
 from delivery import render_job, to_view
 from jobqueue import Job, SqlChallengeStore, SqlJobStore, SqlStyleStore, StyleNotFound
-from standin import EPHEMERAL, Guild, Interaction, Message, Standin, User, patch_discord
-from tests.bot.support import make_config, png_bytes, reply_text, until
+from standin import EPHEMERAL, Guild, Interaction, Message, Standin, User
+from tests.bot.support import make_config, png_bytes, reply_text, standin_world, until
 from tests.standin.support import connected
 
 
@@ -81,16 +80,12 @@ class Lib:
 
 @pytest.fixture
 async def lib(tmp_path: Path) -> AsyncIterator[Lib]:
-    async with Standin() as standin:
-        guild = standin.add_guild("Test Server", channels=("general", "gallery"))
-        member = standin.add_member(guild.id, name="alice")
-        other = standin.add_member(guild.id, name="bob")
-        admin = standin.add_member(guild.id, name="root", admin=True)
-        kept = jobqueue.style_kept_refs(jobqueue.challenge_kept_refs())
-        store = await jobqueue.open_store(f"sqlite+aiosqlite:///{tmp_path / 'save.db'}", kept=kept)
-        with patch_discord(standin.api_base, standin.gateway_url):
-            yield Lib(standin, guild, member, other, admin, store, SqlStyleStore(store), {"max_styles_per_guild": 3})
-        await store.close()
+    async with standin_world(f"sqlite+aiosqlite:///{tmp_path / 'save.db'}", styles=True) as w:
+        store = w.store
+        assert isinstance(store, SqlJobStore)
+        yield Lib(
+            w.standin, w.guild, w.member, w.other, w.admin, store, SqlStyleStore(store), {"max_styles_per_guild": 3}
+        )
 
 
 def _save_id(job: Job) -> str:

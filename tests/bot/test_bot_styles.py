@@ -8,30 +8,20 @@ from pathlib import Path
 
 import pytest
 
-import jobqueue
 from bot import Stylebot
 from jobqueue import BlobNotFound, JobNotFound, JobState, SqlStyleStore
-from standin import EPHEMERAL, Message, Standin, patch_discord
-from tests.bot.support import World, make_config, png_bytes, reply_text
+from standin import EPHEMERAL, Message
+from tests.bot.support import World, make_config, png_bytes, reply_text, standin_world
 from tests.standin.support import connected
 
 
 @pytest.fixture
 async def lib_world(tmp_path: Path) -> AsyncIterator[tuple[World, SqlStyleStore]]:
-    async with Standin() as standin:
-        guild = standin.add_guild("Test Server", channels=("general", "gallery"))
-        member = standin.add_member(guild.id, name="alice")
-        other = standin.add_member(guild.id, name="bob")
-        admin = standin.add_member(guild.id, name="root", admin=True)
-        kept = jobqueue.style_kept_refs(jobqueue.challenge_kept_refs())
-        store = await jobqueue.open_store(f"sqlite+aiosqlite:///{tmp_path / 'lib.db'}", kept=kept)
-        styles = SqlStyleStore(store)
-        with patch_discord(standin.api_base, standin.gateway_url):
-            world = World(standin, guild, member, other, admin, store)
-            bot = Stylebot(make_config(standin), store, styles=styles, guild_ready_timeout=0.05)
-            async with connected(bot, standin.token):
-                yield world, styles
-        await store.close()
+    async with standin_world(f"sqlite+aiosqlite:///{tmp_path / 'lib.db'}", styles=True) as world:
+        styles = SqlStyleStore(world.store)  # type: ignore[arg-type]
+        bot = Stylebot(make_config(world.standin), world.store, styles=styles, guild_ready_timeout=0.05)
+        async with connected(bot, world.standin.token):
+            yield world, styles
 
 
 def _public_status(world: World) -> Message | None:

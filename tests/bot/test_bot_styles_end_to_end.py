@@ -11,11 +11,18 @@ from pathlib import Path
 
 import pytest
 
-import jobqueue
 from bot import Stylebot
 from jobqueue import JobState, SqlStyleStore
-from standin import Message, Standin, patch_discord
-from tests.bot.support import World, make_config, png_bytes, reply_text, stylebot_env, stylebot_process
+from standin import Message
+from tests.bot.support import (
+    World,
+    make_config,
+    png_bytes,
+    reply_text,
+    standin_world,
+    stylebot_env,
+    stylebot_process,
+)
 from tests.standin.support import connected
 
 pytestmark = pytest.mark.slow
@@ -26,23 +33,13 @@ RESULT_WAIT = 120.0  # engine start-up (torch import) included
 @pytest.fixture
 async def engine_world(tmp_path: Path) -> AsyncIterator[World]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'lib.db'}"
-    async with Standin() as standin:
-        guild = standin.add_guild("Test Server")
-        member = standin.add_member(guild.id, name="alice")
-        other = standin.add_member(guild.id, name="bob")
-        admin = standin.add_member(guild.id, name="root", admin=True)
-        kept = jobqueue.style_kept_refs(jobqueue.challenge_kept_refs())
-        store = await jobqueue.open_store(url, migrate=True, kept=kept)
-        await store.update_guild_settings(guild.id, max_steps=3)
-        with patch_discord(standin.api_base, standin.gateway_url):
-            world = World(standin, guild, member, other, admin, store)
-            bot = Stylebot(make_config(standin), store, styles=SqlStyleStore(store), guild_ready_timeout=0.05)
-            env = stylebot_env(standin, url)
-            try:
-                async with connected(bot, standin.token), stylebot_process("engine", env=env, log=tmp_path / "e.log"):
-                    yield world
-            finally:
-                await store.close()
+    async with standin_world(url, styles=True) as world:
+        s, store = world.standin, world.store
+        await store.update_guild_settings(world.guild.id, max_steps=3)
+        bot = Stylebot(make_config(s), store, styles=SqlStyleStore(store), guild_ready_timeout=0.05)  # type: ignore[arg-type]
+        env = stylebot_env(s, url)
+        async with connected(bot, s.token), stylebot_process("engine", env=env, log=tmp_path / "e.log"):
+            yield world
 
 
 def _result_of(job_id: int) -> Callable[[Message], bool]:
