@@ -55,7 +55,7 @@ class PreviewLane:
         poll_interval: float = 0.5,
         lease_seconds: float = 15.0,
         share: float = 0.05,
-        burst: float = 10.0,
+        burst: float = 2.0,
         timeout: float = 60.0,
         batch: int = 10,
         on_ready: Callable[[int], None] | None = None,
