@@ -198,6 +198,7 @@ class NothingToSave(BotError):
     GONE = "gone"  # the job or challenge, or its style picture, was deleted (/forget, retention)
     NONE = "none"  # the job has no style picture (nothing was uploaded for it)
     BUILTIN = "builtin"  # its style is a built-in painting, which every server has already
+    ENTRY = "entry"  # a challenge entry's job: its style is the challenge's (saved from the announcement)
 
     def __init__(self, source: str, why: str, *, builtin: str | None = None) -> None:
         self.source = source  # "job #42", "challenge #3"

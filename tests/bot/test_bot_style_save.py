@@ -145,6 +145,23 @@ async def test_a_press_in_another_server_or_for_its_job_is_refused(lib: Lib) -> 
         assert await lib.styles.list_styles(elsewhere.id) == [] and await lib.styles.list_styles(lib.guild.id) == []
 
 
+async def test_a_forged_save_id_for_a_challenge_entrys_job_is_refused(lib: Lib) -> None:
+    import discord
+
+    from jobqueue import NewJob
+
+    sha = await lib.store.put_blob(png_bytes(40, 40, 4))
+    entry = NewJob(user_id=lib.member.id, content_sha=sha, style_shas=(sha,), params={}, guild_id=lib.guild.id,
+                   kind="challenge")  # fmt: skip
+    job = await lib.store.enqueue(entry)
+    async with lib.running() as bot:
+        view = discord.ui.View().add_item(discord.ui.Button(label="Save", custom_id=_save_id(job)))
+        sent = await bot.get_partial_messageable(lib.guild.channel_id).send("forged", view=view)
+        text = await lib.refused(await lib.press(lib.standin.message(sent.id), _save_id(job), lib.admin))
+        assert "is a challenge entry" in text
+        assert await lib.styles.list_styles(lib.guild.id) == [] and await lib.styles.owners_of(sha) == []
+
+
 async def test_a_deleted_picture_gets_a_clear_message_on_press_and_on_submit(lib: Lib) -> None:
     s = lib.standin
     async with lib.running():

@@ -159,6 +159,8 @@ def _nothing_to_save(exc: NothingToSave) -> str:
         return f"The style of {exc.source} is the built-in {exc.builtin}: every server has it already (/style list)."
     if exc.why == NothingToSave.NONE:
         return f"{exc.source.capitalize()} has no style picture to save."
+    if exc.why == NothingToSave.ENTRY:
+        return f"{exc.source.capitalize()} is a challenge entry: save its style from the challenge's announcement."
     return (
         f"The style picture of {exc.source} is no longer stored (deleted with /forget, or expired), so it can't be "
         "saved. Nothing was added."

@@ -178,6 +178,8 @@ class StyleSaver:
         try:
             if kind == "job":
                 job = await self.bot.store.get(source_id)
+                if job.kind == "challenge":  # the picture is the organiser's, not the entrant's (a forged id)
+                    raise NothingToSave(label, NothingToSave.ENTRY)
                 if not job.style_shas:
                     raise NothingToSave(label, NothingToSave.NONE)
                 return Source(label, job.guild_id, job.style_shas[0], job.user_id, of_many=len(job.style_shas))
