@@ -38,7 +38,7 @@ from delivery.errors import (
     TargetGone,
 )
 
-__all__ = ["INTERACTION_TOKEN_LIFETIME", "DiscordPoster", "Poster", "delivery_nonce"]
+__all__ = ["INTERACTION_TOKEN_LIFETIME", "DiscordPoster", "Poster", "channel_of", "delivery_nonce"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def delivery_nonce(job: Job, purpose: str = "final") -> str:
     return f"sb{digest[:23]}"
 
 
-def _channel_of(job: Job) -> int | None:
+def channel_of(job: Job) -> int | None:
+    """The channel (or thread) a job's messages go to."""
     t = job.target
     return t.thread_id or t.channel_id or job.channel_id
 
@@ -104,7 +105,7 @@ class DiscordPoster:
                 return await self._edit_via_webhook(job, message, message_id)
             except InteractionExpired:
                 logger.info("job %s: interaction token no longer accepted; editing through the channel", job.id)
-        channel_id = _channel_of(job)
+        channel_id = channel_of(job)
         if channel_id is None:
             return None
         return await self._edit_via_channel(job, message, channel_id, message_id)
@@ -118,7 +119,7 @@ class DiscordPoster:
                 logger.info("job %s: interaction token expired; posting the result in the channel", job.id)
         if job.state is JobState.CANCELLED:
             return await self._quiet_cancel(job, message)
-        channel_id = _channel_of(job)
+        channel_id = channel_of(job)
         if channel_id is None:
             raise NoTarget(f"job {job.id}: no channel, thread or live interaction to post to", job_id=job.id)
         new_id = await self._send_to_channel(job, message, channel_id)
@@ -139,7 +140,7 @@ class DiscordPoster:
 
     async def _quiet_cancel(self, job: Job, message: RenderedMessage) -> int | None:
         """A cancelled job needs no new message: mark the old status message if it can still be edited."""
-        channel_id = _channel_of(job)
+        channel_id = channel_of(job)
         if job.target.status_message_id is None or channel_id is None:
             return None
         try:

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jobqueue import BlobNotFound, Job
+from jobqueue import BlobNotFound
 
 from delivery._render import PREVIEW_FILENAME, FilePayload, RenderedMessage
 
-__all__ = ["ChannelPacer", "channel_key", "with_status_files"]
-
-
-def channel_key(job: Job) -> int:
-    """The channel a job's status message lives in (0 when unknown: all such jobs share one pace)."""
-    t = job.target
-    return t.thread_id or t.channel_id or job.channel_id or 0
+__all__ = ["ChannelPacer", "with_status_files"]
 
 
 class ChannelPacer:

@@ -20,8 +20,8 @@ from typing import Any
 from jobqueue import Job, JobQueueError, JobState, Position, TargetKind
 
 from delivery._editors import EditorRule
-from delivery._poster import Poster
-from delivery._previews import ChannelPacer, channel_key, with_status_files
+from delivery._poster import Poster, channel_of
+from delivery._previews import ChannelPacer, with_status_files
 from delivery._render import render_job
 from delivery.errors import DeliveryError, PermanentDeliveryError, RateLimited
 
@@ -105,7 +105,7 @@ class StatusEdits:
         for job in await self._store.previews_to_show(limit=max(self._batch, 100)):
             if not self.editors.edits(job) or now < self._progress_backoff.get(job.id, 0.0):
                 continue
-            if not self._pacer.allow(channel_key(job), now):
+            if not self._pacer.allow(channel_of(job) or 0, now):  # 0: unknown channels share one pace
                 continue
             position = await self._store.position(job.id) if job.state is JobState.QUEUED else None
             try:

@@ -26,7 +26,7 @@ from engine.encoding import CONTENT_TYPES, encode_image
 from engine.errors import Cancelled, EngineError, ImageError
 from engine.images import DEFAULT_LIMITS, ImageLimits, decode_image
 
-__all__ = ["JobInput", "JobOutput", "StepReport", "run_style_batch", "run_style_job"]
+__all__ = ["JobInput", "JobOutput", "StepReport", "decode_input", "run_style_batch", "run_style_job"]
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # Discord's attachment limit for bots without boosts
 PROGRESS_INTERVAL = 0.5  # seconds between progress reports (the first and last step are always reported)
@@ -178,15 +178,16 @@ def _decode(item: JobInput, limits: ImageLimits, max_size: int) -> tuple[Any, li
         raise ImageError("no style image given")
     # Inputs are decoded at up to twice the output cap: enough detail for the engine, bounded memory.
     working_side = 2 * max_size
-    content_t = engine.image_to_tensor(_decode_one(item.content, "content image", limits, working_side))
+    content_t = engine.image_to_tensor(decode_input(item.content, "content image", limits, working_side))
     style_ts = [
-        engine.image_to_tensor(_decode_one(data, f"style image {n}", limits, working_side))
+        engine.image_to_tensor(decode_input(data, f"style image {n}", limits, working_side))
         for n, data in enumerate(item.styles, 1)
     ]
     return content_t, style_ts
 
 
-def _decode_one(data: bytes, role: str, limits: ImageLimits, working_side: int) -> Any:
+def decode_input(data: bytes, role: str, limits: ImageLimits, working_side: int) -> Any:
+    """One stored input image through the hardened decoder; an `ImageError` names which one (`role`)."""
     try:
         return decode_image(data, limits=limits, working_side=working_side)
     except ImageError as exc:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ImageError
-from engine.images import DEFAULT_LIMITS, ImageLimits, decode_image
-from engine.jobs import parse_params
+from engine.images import DEFAULT_LIMITS, ImageLimits
+from engine.jobs import decode_input, parse_params
 
 __all__ = ["PREVIEW_QUALITY", "PREVIEW_SIDE", "instant_preview"]
 
@@ -47,17 +47,10 @@ def instant_preview(
         raise ImageError("no style image given")
     sp = parse_params(params, device=device, max_size=max_side)
     sp = replace(sp, preset="instant", steps=None, tv=0.0, init="content")
-    content_img = _decode(content, "content image", limits, 2 * max_side)
-    style_imgs = [_decode(s, f"style image {n}", limits, 2 * max_side) for n, s in enumerate(styles, 1)]
+    content_img = decode_input(content, "content image", limits, 2 * max_side)
+    style_imgs = [decode_input(s, f"style image {n}", limits, 2 * max_side) for n, s in enumerate(styles, 1)]
     result = instant_stylize(content_img, style_imgs, sp, model_dir=model_dir)
     return _jpeg(result.image, max_side)
-
-
-def _decode(data: bytes, role: str, limits: ImageLimits, working_side: int) -> Any:
-    try:
-        return decode_image(data, limits=limits, working_side=working_side)
-    except ImageError as exc:
-        raise ImageError(f"{role}: {exc}") from exc
 
 
 def _jpeg(image: Any, max_side: int) -> bytes:
