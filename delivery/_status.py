@@ -81,21 +81,28 @@ class StatusEdits:
         return edits
 
     async def _edit_progress(self, job: Job, key: tuple[object, ...], now: float) -> int:
-        try:
-            await self._poster.update(job, await with_status_files(render_job(job), self._store.get_blob))
-        except PermanentDeliveryError as exc:
-            logger.info("job %s: progress edits stopped: %s", job.id, exc, extra={"job_id": job.id})
+        outcome = await self._edit(job, None, now, retry=self._progress_interval, what="progress edit")
+        if outcome == "refused":  # e.g. the channel is gone: no more progress for this job
             self._progress_backoff[job.id] = float("inf")
-            return 0
-        except RateLimited as exc:
-            self._progress_backoff[job.id] = now + exc.retry_after
-            return 0
-        except (DeliveryError, JobQueueError) as exc:
-            logger.debug("job %s: progress edit failed: %s", job.id, exc, extra={"job_id": job.id})
-            self._progress_backoff[job.id] = now + self._progress_interval
+        if outcome != "done":
             return 0
         self._shown[job.id] = _Shown(key, now)
         return 1
+
+    async def _edit(self, job: Job, position: Position | None, now: float, *, retry: float, what: str) -> str:
+        """Render the job's status message (with its pictures) and edit it: "done", "refused" (for good), or
+        "later" (backed off `retry` seconds, or Discord's `retry_after`)."""
+        try:
+            message = await with_status_files(render_job(job, position=position), self._store.get_blob)
+            await self._poster.update(job, message)
+        except PermanentDeliveryError as exc:
+            logger.info("job %s: %s refused: %s", job.id, what, exc, extra={"job_id": job.id})
+            return "refused"
+        except (DeliveryError, JobQueueError) as exc:
+            logger.debug("job %s: %s failed: %s", job.id, what, exc, extra={"job_id": job.id})
+            self._progress_backoff[job.id] = now + (exc.retry_after if isinstance(exc, RateLimited) else retry)
+            return "later"
+        return "done"
 
     async def update_previews(self) -> int:
         """Show each new instant preview once on its job's status message (this loop's jobs, see `EditorRule`),
@@ -108,19 +115,12 @@ class StatusEdits:
             if not self._pacer.allow(channel_of(job) or 0, now):  # 0: unknown channels share one pace
                 continue
             position = await self._store.position(job.id) if job.state is JobState.QUEUED else None
-            try:
-                message = await with_status_files(render_job(job, position=position), self._store.get_blob)
-                await self._poster.update(job, message)
-            except PermanentDeliveryError as exc:
-                logger.info("job %s: preview not shown: %s", job.id, exc, extra={"job_id": job.id})
-            except (DeliveryError, JobQueueError) as exc:
-                retry = exc.retry_after if isinstance(exc, RateLimited) else self._progress_interval
-                self._progress_backoff[job.id] = now + retry
-                logger.debug("job %s: preview edit failed: %s", job.id, exc, extra={"job_id": job.id})
+            outcome = await self._edit(job, position, now, retry=self._progress_interval, what="preview edit")
+            if outcome == "later":
                 continue
-            else:
+            if outcome == "done":
                 edits += 1
-            await self._store.mark_preview_shown(job.id)
+            await self._store.mark_preview_shown(job.id)  # shown, or refused for good: never tried again
             # what the queue or progress pass would show now is on screen already
             if position is not None:
                 self._queue_shown[job.id] = _queue_key(position)
@@ -157,13 +157,10 @@ class StatusEdits:
                 self._queue_shown[job.id] = key  # the bot has just rendered it
             if self._queue_shown.get(job.id) == key:
                 continue
-            try:
-                message = await with_status_files(render_job(job, position=position), self._store.get_blob)
-                await self._poster.update(job, message)
-            except (DeliveryError, JobQueueError) as exc:
-                logger.debug("job %s: queue position edit failed: %s", job.id, exc, extra={"job_id": job.id})
-                retry = exc.retry_after if isinstance(exc, RateLimited) else self._queue_interval
-                self._progress_backoff[job.id] = now + retry
+            outcome = await self._edit(job, position, now, retry=self._queue_interval, what="queue position edit")
+            if outcome == "refused":  # tried again at the next change of position, as any failure
+                self._progress_backoff[job.id] = now + self._queue_interval
+            if outcome != "done":
                 continue
             self._queue_shown[job.id] = key
             edits += 1
