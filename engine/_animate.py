@@ -4,13 +4,15 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
 `AnimateOptions.mode` (figures in bench/RESULTS.md, "Animated GIFs"):
 
 - `sequential` (the default, and the CPU's): frame 1 runs the preset's whole schedule; every later frame starts
-  from the previous result moved by the global motion between the two input frames (phase correlation, see
-  `engine._motion`), the newly revealed border keeping the previous result's pixels there (stylized texture; raw
-  content there cost ~8 % more steps, bench/RESULTS.md), and runs only a few steps at the
+  from the previous result moved block by block (`engine._flow`: each block of the new input found in the previous
+  one near the global shift, or, for what nothing nearby shows (a revealed border, an uncovered background, a new
+  thing), the most similar block anywhere: a stylized picture of similar content), and runs only a few steps at the
   final scale, on the objective plus a temporal term that ties it to that start where the input did not change
-  (`engine._motion.change_mask`: revealed or changed pixels are free). Its cheap shallow-layer steps stop as soon
+  (`engine._flow.flow_mask`: revealed or changed pixels are free). Its cheap shallow-layer steps stop as soon
   as that objective is within `AnimateOptions.stop` x the first frame's, and the full-network steps are skipped
-  when the first frame's objective sits mostly (> 1 - DEEP_SHARE) in the shallow layers.
+  when the first frame's objective sits mostly (> 1 - DEEP_SHARE) in the shallow layers. (A start moved by the
+  global shift alone left a moving thing where it was in the first frame and the revealed border without the new
+  content: a few steps restyle neither; bench/RESULTS.md.)
 - `batched` (meant for a GPU; experimental, not used by the worker): all frames optimise as one batch through the
   whole schedule, with the start noise moving with the picture and a joint temporal term tying each frame to its
   moved predecessor. Its term's weighting under-optimises today (bench/RESULTS.md).
@@ -34,6 +36,7 @@ from torch import Tensor
 
 from engine._convert import denormalize, normalize, resize
 from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, resolve_device, use_bf16
+from engine._flow import estimate_flow, flow_mask, still_flow, warp
 from engine._motion import Shift, change_mask, estimate_shift, translate
 from engine._optim import Adam, BatchedLBFGS
 from engine._presets import Preset, get_preset
@@ -58,7 +61,7 @@ class AnimateOptions:
     warm_steps: tuple[int, int] | None = None
     temporal: float = 1.0
     warp: bool = True
-    stop: float = 1.2
+    stop: float = 1.1
 
 
 WARM_STEPS = {"fast": (25, 2), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
@@ -214,8 +217,9 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
                     counter.total -= (n - 1) * warm[1]  # the deep layers hold too little to be worth full steps
                     warm = (warm[0], 0)
         else:
-            image, loss = _warm_frame(small[i - 1], small[i], frames[-1], shifts[i - 1], styles, params, weights,
-                                      options, warm, lambda v, left, i=i: counter(i + 1, v, give_back=left),
+            flow = estimate_flow(small[i - 1], small[i]) if options.warp else still_flow(small[i])
+            image, loss = _warm_frame(small[i - 1], small[i], frames[-1], flow, styles, params, weights, options,
+                                      warm, lambda v, left, i=i: counter(i + 1, v, give_back=left),
                                       reference)  # fmt: skip
         frames.append(image)
         losses.append(loss)
@@ -236,7 +240,7 @@ def _shallow_objective(image: Tensor, content: Tensor, styles: Sequence[Tensor],
         return float(objective(normalize(image).to(device))[0])
 
 
-def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, shift: Shift, styles: Sequence[Tensor],
+def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, flow: Tensor, styles: Sequence[Tensor],
                 params: StyleParams, weights: str, options: AnimateOptions, warm: tuple[int, int],
                 report: Callable[[float, int], None],
                 reference: tuple[float, float]) -> tuple[Tensor, float]:  # fmt: skip
@@ -248,8 +252,8 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, shi
     bf16 = use_bf16(device) and preset.name == "fast"
     hw = tuple(content.shape[-2:])
     job = _validate(0, (content, styles, params))
-    moved, _ = translate(previous, shift, fill=previous)  # the revealed strip: stylized texture, not raw content
-    mask = change_mask(previous_content, content, shift).to(device)
+    moved = warp(previous, flow)
+    mask = flow_mask(previous_content, content, flow).to(device)
     target = normalize(moved).to(device)
     x, loss = target.clone(), torch.zeros(1)
     loaded = load_weights(weights)

@@ -1,0 +1,120 @@
+"""Block motion between two animation frames: where each block of frame b came from in frame a.
+
+The global shift (`engine._motion.estimate_shift`) moves a pan, but not a thing that moves across a still background,
+and it has nothing for what a pan reveals. A warm start built on it alone leaves a moving object where it was in the
+first frame (its old stylized pixels, which the next frame's few steps never move) and the revealed border without
+the new content. So every block of b gets its own source in a:
+
+- **motion**: the best match within `RADIUS` px of the global shift or of no motion at all (a still background
+  under a moving thing; the global estimate may follow the thing), by the mean absolute difference over the
+  block's pixels whose source is inside a; a small penalty per px away from the nearer of the two keeps flat and
+  repetitive regions on it, so a pan stays exactly a pan;
+- **analogy**, for a block that nothing nearby matches (revealed, uncovered or new): the most similar block
+  anywhere in a. The warm start there is a stylized picture of similar content (image analogies, in the small),
+  which the optimisation then fits, instead of raw content or a stale copy that it cannot restyle in a few steps.
+
+It runs on frames scaled to at most `WORK_SIDE` px on the short side (one block is `BLOCK` px there) and returns a
+per-pixel field at the full size. A flow `(2, H, W)` of integers (dy, dx) means b[y, x] ≈ a[y - dy, x - dx], as a
+`Shift` does; every source is inside a.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from engine._convert import resize
+from engine._motion import Shift, estimate_shift
+
+__all__ = ["BLOCK", "WORK_SIDE", "estimate_flow", "flow_mask", "still_flow", "warp"]
+
+WORK_SIDE = 128
+BLOCK = 8
+RADIUS = 4  # px at the working size around the global shift (farther motion: found as an analogy)
+PENALTY = 0.002  # mean |difference| per px away from the global shift
+MATCHED = 0.06  # a block whose best nearby match differs more than this (mean, [0, 1] units) is looked up anywhere
+STRIDE = 2  # px between the candidate sources of an analogy
+
+
+def _moved_costs(a: Tensor, b: Tensor, offsets: list[Shift]) -> Tensor:
+    """(len(offsets), gh, gw): per block of b, the mean |b - a moved by the offset| over the pixels whose source is
+    inside a (1 for a block with none)."""
+    h, w = b.shape[-2:]
+    diff, inside = torch.zeros(len(offsets), 1, h, w), torch.zeros(len(offsets), 1, h, w)
+    for i, (dy, dx) in enumerate(offsets):
+        if abs(dy) < h and abs(dx) < w:
+            dst = (slice(max(dy, 0), h + min(dy, 0)), slice(max(dx, 0), w + min(dx, 0)))
+            src = (slice(max(-dy, 0), h + min(-dy, 0)), slice(max(-dx, 0), w + min(-dx, 0)))
+            diff[i, :, dst[0], dst[1]] = (b[0, :, dst[0], dst[1]] - a[0, :, src[0], src[1]]).abs().mean(0)
+            inside[i, :, dst[0], dst[1]] = 1
+    total, count = (F.avg_pool2d(t, BLOCK, ceil_mode=True)[:, 0] for t in (diff, inside))
+    return torch.where(count > 0, total / count.clamp_min(1e-6), torch.ones_like(total))
+
+
+def _analogies(a: Tensor, b: Tensor) -> Tensor:
+    """(gh, gw, 2): for every BLOCK x BLOCK block of b, the (y, x) of the most similar patch of a (on a STRIDE
+    grid)."""
+    h, w = a.shape[-2:]
+    pb = F.pad(b, (0, -w % BLOCK, 0, -h % BLOCK), mode="replicate")
+    gh, gw = pb.shape[-2] // BLOCK, pb.shape[-1] // BLOCK
+    queries = F.unfold(pb, BLOCK, stride=BLOCK)[0].T  # (gh * gw, 3 * BLOCK²)
+    patches = F.unfold(a, BLOCK, stride=STRIDE)[0].T  # (positions, 3 * BLOCK²)
+    best = torch.cdist(queries, patches).argmin(dim=1)
+    across = (w - BLOCK) // STRIDE + 1
+    return torch.stack([best // across * STRIDE, best % across * STRIDE], dim=1).view(gh, gw, 2)
+
+
+def estimate_flow(a: Tensor, b: Tensor) -> Tensor:
+    """The per-pixel flow `(2, H, W)` from frame `a` to frame `b` ((1, 3, H, W) each, same size): see the module."""
+    h_full, w_full = b.shape[-2:]
+    gy, gx = estimate_shift(a, b)
+    f = min(1.0, WORK_SIDE / min(h_full, w_full))
+    h, w = max(BLOCK, round(h_full * f)), max(BLOCK, round(w_full * f))
+    sa, sb = resize(a.float(), (h, w)), resize(b.float(), (h, w))
+    scale = torch.tensor([h / h_full, w / w_full])
+    g = (round(gy * h / h_full), round(gx * w / w_full))
+    near = [(dy, dx) for dy in range(-RADIUS, RADIUS + 1) for dx in range(-RADIUS, RADIUS + 1)]
+    offsets = list(dict.fromkeys([(c[0] + dy, c[1] + dx) for c in (g, (0, 0)) for dy, dx in near]))
+    costs = _moved_costs(sa, sb, offsets)
+    away = torch.tensor([min(abs(dy - g[0]) + abs(dx - g[1]), abs(dy) + abs(dx)) for dy, dx in offsets],
+                        dtype=costs.dtype)  # fmt: skip
+    cost, best = (costs + PENALTY * away.view(-1, 1, 1)).min(dim=0)
+    motion = torch.tensor(offsets)[best].float() / scale  # (gh, gw, 2) at the full size
+    motion[best == offsets.index(g)] = torch.tensor([gy, gx], dtype=motion.dtype)  # exact: a pan stays a pan
+    gh, gw = motion.shape[:2]
+    corners = torch.stack(torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij"), dim=-1) * BLOCK
+    analogy = (corners - _analogies(sa, sb)[:gh, :gw]).float() / scale
+    motion = torch.where((cost > MATCHED).unsqueeze(-1), analogy, motion)
+    rows = (torch.arange(h_full) * scale[0]).long().div(BLOCK, rounding_mode="floor").clamp(max=gh - 1)
+    cols = (torch.arange(w_full) * scale[1]).long().div(BLOCK, rounding_mode="floor").clamp(max=gw - 1)
+    per_pixel = {k: v.round().long()[rows][:, cols].permute(2, 0, 1) for k, v in (("m", motion), ("a", analogy))}
+    _, _, inside = _sources(per_pixel["m"])
+    return torch.where(inside, per_pixel["m"], per_pixel["a"]).contiguous()  # a revealed pixel: its block's analogy
+
+
+def still_flow(frame: Tensor) -> Tensor:
+    """No motion, for a frame's size."""
+    return torch.zeros((2, *frame.shape[-2:]), dtype=torch.long)
+
+
+def _sources(flow: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(source rows, source columns, in-range mask (H, W)) of a flow, the indices clamped into range."""
+    _, h, w = flow.shape
+    ys = torch.arange(h).view(-1, 1) - flow[0]
+    xs = torch.arange(w).view(1, -1) - flow[1]
+    inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+    return ys.clamp(0, h - 1), xs.clamp(0, w - 1), inside
+
+
+def warp(x: Tensor, flow: Tensor) -> Tensor:
+    """`x` (B, C, H, W) moved by `flow`: out[y, x] = x[y - dy, x - dx], a source out of range taken at the edge."""
+    ys, xs, _ = _sources(flow.to(x.device))
+    return x[..., ys, xs]
+
+
+def flow_mask(previous: Tensor, current: Tensor, flow: Tensor, threshold: float = 0.08) -> Tensor:
+    """(1, 1, H, W): 1 where `current` is `previous` moved by `flow` (the input did not change there), else 0."""
+    ys, xs, inside = _sources(flow)
+    same = (current - previous[..., ys, xs]).abs().mean(dim=1, keepdim=True) < threshold
+    return (same & inside).to(current.dtype)
