@@ -13,7 +13,10 @@ Prints markdown on stdout (copy it into bench/RESULTS.md):
      deterministic one, VGG FLOPs: every forward pass the engine runs through a VGG19 model, by its layers, input
      shape and whether a backward pass follows, priced by torch's FLOP formulas (convolutions and matrix products;
      the optimiser's and the losses' own arithmetic is not counted);
-  3. seconds per frame at each of --sizes, sequential against batched (--time-frames frames).
+  3. a thing moving over a still background (--scene thing): does the stylized thing move with the input (how much
+     redder the last frame is where the square is than where it started) and does the background hold (flicker over
+     the pixels the square never covers);
+  4. seconds per frame at each of --sizes, sequential against batched (--time-frames frames).
 --rescale I:K ... runs on the random weights with conv I's weight and bias, and every later conv's bias, scaled by K
 (bench_instant.rescaled_weights): the same network with the layers after conv I weighted K^4 in the style loss.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import platform
 import sys
 import tempfile
@@ -177,6 +181,46 @@ def coherence(args: argparse.Namespace, style: torch.Tensor) -> None:
         )
 
 
+def moving_square(photo: Path, side: int, frames: int, step: int, size: int) -> tuple[list[torch.Tensor], list[int]]:
+    """The photo (side px high, 4:3) still, a red square of `size` px moving `step` px right per frame over it;
+    returns the frames and the square's left edges."""
+    img = engine.image_to_tensor(Image.open(photo).convert("RGB").resize((round(side * 4 / 3), side)))
+    top, out, lefts = (side - size) // 2, [], []
+    for t in range(frames):
+        frame, left = img.clone(), 4 + step * t
+        frame[..., top : top + size, left : left + size] = torch.tensor([1.0, 0.1, 0.1]).view(1, 3, 1, 1)
+        out.append(frame)
+        lefts.append(left)
+    return out, lefts
+
+
+def moving_thing(args: argparse.Namespace, style: torch.Tensor) -> None:
+    """A thing moving over a still background: does the stylized thing move with it, and does the background hold?"""
+    n, size = 12, args.size // 4
+    step = (round(args.size * 4 / 3) - size - 8) // (n - 1)
+    contents, lefts = moving_square(args.content, args.size, n, step, size)
+    top = (args.size - size) // 2
+    print(
+        f"\n{n} frames: a {size} px red square moving {step} px/frame over {args.content.name} (still) at "
+        f"{args.size} px, weights {args.weights_label}\n"
+    )
+    print("| mode | last frame: redness at the square minus at its start | background flicker (never covered) |")
+    print("|---|---:|---:|")
+    never = torch.ones(1, 1, *contents[0].shape[-2:])
+    never[..., top - 2 : top + size + 2, max(0, lefts[0] - 2) : lefts[-1] + size + 2] = 0
+    for mode in ("independent", "sequential"):
+        result, _ = run(mode, contents, style, args, args.size)
+        last = result.frames[-1]
+
+        def red(left: int, last: torch.Tensor = last) -> float:
+            patch = last[..., top + 2 : top + size - 2, left + 2 : left + size - 2]
+            return float((patch[:, 0] - patch[:, 2]).mean())
+
+        frames = result.frames
+        flicker = sum(float(((b - a).abs() * never).sum() / (3 * never.sum())) for a, b in itertools.pairwise(frames))
+        print(f"| {mode} | {red(lefts[-1]) - red(lefts[0]):+.3f} | {flicker / (n - 1):.4f} |")
+
+
 def per_frame(args: argparse.Namespace, style: torch.Tensor) -> None:
     print(f"\nseconds per frame ({args.time_frames} frames, {args.device}, weights {args.weights})\n")
     print("| size | sequential s/frame | batched s/frame | independent s/frame |")
@@ -204,6 +248,8 @@ def main() -> None:
     p.add_argument("--temporal", type=float, nargs="+", default=[1.0], help="temporal weights to compare")
     p.add_argument("--no-batched", dest="batched", action="store_false", help="skip batched in the coherence table")
     p.add_argument("--skip-timing", action="store_true")
+    p.add_argument("--scene", choices=("pan", "thing", "both"), default="both",
+                   help="the pan (flicker, objective, cost) and/or a thing moving over a still background")  # fmt: skip
     p.add_argument("--rescale", nargs="+", default=[], metavar="I:K", help="rescaled random weights (see above)")
     args = p.parse_args()
     args.weights_label = args.weights
@@ -217,7 +263,10 @@ def main() -> None:
     torch.manual_seed(0)
     style = engine.image_to_tensor(Image.open(io.BytesIO(args.style.read_bytes())).convert("RGB").resize((256, 203)))
     print(f"{platform.machine()} {torch.get_num_threads()} threads, torch {torch.__version__}")
-    coherence(args, style)
+    if args.scene in ("pan", "both"):
+        coherence(args, style)
+    if args.scene in ("thing", "both"):
+        moving_thing(args, style)
     if not args.skip_timing:
         per_frame(args, style)
 
