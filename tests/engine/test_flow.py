@@ -72,3 +72,14 @@ def test_a_moving_thing_moves_in_the_stylized_animation() -> None:
 
     now, then = redness(lefts[-1]), redness(lefts[0])
     assert now > then + 0.2, (now, then)
+
+
+def test_a_pan_larger_than_the_working_size_stays_exact_and_tiny_frames_work() -> None:
+    detail = torch.rand(1, 3, 150, 210, generator=torch.Generator().manual_seed(4))
+    big = (smooth_image(300, 420, seed=3) + 0.3 * detail.repeat_interleave(2, -1).repeat_interleave(2, -2)).clamp(0, 1)
+    flow = estimate_flow(big[..., :400], big[..., 7:407])  # matched at 128 px, but the pan is 7 px at 300 px
+    assert flow.shape == (2, 300, 400)
+    assert (flow[0, :, :-7] == 0).all() and (flow[1, :, :-7] == -7).all()
+    for h, w in [(16, 16), (17, 23), (16, 160)]:
+        a = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(h * w))
+        assert warp(a, estimate_flow(a, torch.roll(a, 1, -1))).shape == a.shape
