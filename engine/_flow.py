@@ -20,6 +20,8 @@ per-pixel field at the full size. A flow `(2, H, W)` of integers (dy, dx) means 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -32,37 +34,41 @@ __all__ = ["BLOCK", "WORK_SIDE", "estimate_flow", "flow_mask", "still_flow", "wa
 WORK_SIDE = 128
 BLOCK = 8
 RADIUS = 4  # px at the working size around the global shift (farther motion: found as an analogy)
-PENALTY = 0.002  # mean |difference| per px away from the global shift
+PENALTY = 0.002  # mean |difference| per px away from the nearer of the global shift and no motion
 MATCHED = 0.06  # a block whose best nearby match differs more than this (mean, [0, 1] units) is looked up anywhere
-STRIDE = 2  # px between the candidate sources of an analogy
+STRIDE = 2  # px between the candidate sources of an analogy (coarser on big frames: at most MAX_PATCHES)
+MAX_PATCHES = 8192
 
 
 def _moved_costs(a: Tensor, b: Tensor, offsets: list[Shift]) -> Tensor:
     """(len(offsets), gh, gw): per block of b, the mean |b - a moved by the offset| over the pixels whose source is
     inside a (1 for a block with none)."""
     h, w = b.shape[-2:]
-    diff, inside = torch.zeros(len(offsets), 1, h, w), torch.zeros(len(offsets), 1, h, w)
-    for i, (dy, dx) in enumerate(offsets):
+    costs = []
+    for dy, dx in offsets:
+        diff, inside = torch.zeros(2, 1, h, w)
         if abs(dy) < h and abs(dx) < w:
             dst = (slice(max(dy, 0), h + min(dy, 0)), slice(max(dx, 0), w + min(dx, 0)))
             src = (slice(max(-dy, 0), h + min(-dy, 0)), slice(max(-dx, 0), w + min(-dx, 0)))
-            diff[i, :, dst[0], dst[1]] = (b[0, :, dst[0], dst[1]] - a[0, :, src[0], src[1]]).abs().mean(0)
-            inside[i, :, dst[0], dst[1]] = 1
-    total, count = (F.avg_pool2d(t, BLOCK, ceil_mode=True)[:, 0] for t in (diff, inside))
-    return torch.where(count > 0, total / count.clamp_min(1e-6), torch.ones_like(total))
+            diff[:, dst[0], dst[1]] = (b[0, :, dst[0], dst[1]] - a[0, :, src[0], src[1]]).abs().mean(0)
+            inside[:, dst[0], dst[1]] = 1
+        total, count = F.avg_pool2d(torch.stack([diff, inside]), BLOCK, ceil_mode=True)[:, 0]
+        costs.append(torch.where(count > 0, total / count.clamp_min(1e-6), torch.ones_like(total)))
+    return torch.stack(costs)
 
 
-def _analogies(a: Tensor, b: Tensor) -> Tensor:
-    """(gh, gw, 2): for every BLOCK x BLOCK block of b, the (y, x) of the most similar patch of a (on a STRIDE
-    grid)."""
+def _analogies(a: Tensor, b: Tensor, blocks: Tensor) -> Tensor:
+    """(n, 2): for the BLOCK x BLOCK blocks of b at `blocks` ((n, 2) block row and column), the (y, x) of the most
+    similar patch of a, among patches on a grid of STRIDE px or coarser (at most MAX_PATCHES of them)."""
     h, w = a.shape[-2:]
+    stride = max(STRIDE, math.ceil(math.sqrt((h - BLOCK + 1) * (w - BLOCK + 1) / MAX_PATCHES)))
+    patches = F.unfold(a, BLOCK, stride=stride)[0].T  # (positions, 3 * BLOCK²)
     pb = F.pad(b, (0, -w % BLOCK, 0, -h % BLOCK), mode="replicate")
-    gh, gw = pb.shape[-2] // BLOCK, pb.shape[-1] // BLOCK
-    queries = F.unfold(pb, BLOCK, stride=BLOCK)[0].T  # (gh * gw, 3 * BLOCK²)
-    patches = F.unfold(a, BLOCK, stride=STRIDE)[0].T  # (positions, 3 * BLOCK²)
-    best = torch.cdist(queries, patches).argmin(dim=1)
-    across = (w - BLOCK) // STRIDE + 1
-    return torch.stack([best // across * STRIDE, best % across * STRIDE], dim=1).view(gh, gw, 2)
+    queries = torch.stack([pb[0, :, r * BLOCK : (r + 1) * BLOCK, c * BLOCK : (c + 1) * BLOCK].flatten()
+                           for r, c in blocks.tolist()])  # fmt: skip
+    best = torch.cat([torch.cdist(chunk, patches).argmin(dim=1) for chunk in queries.split(256)])
+    across = (w - BLOCK) // stride + 1
+    return torch.stack([best // across * stride, best % across * stride], dim=1)
 
 
 def estimate_flow(a: Tensor, b: Tensor) -> Tensor:
@@ -83,14 +89,27 @@ def estimate_flow(a: Tensor, b: Tensor) -> Tensor:
     motion = torch.tensor(offsets)[best].float() / scale  # (gh, gw, 2) at the full size
     motion[best == offsets.index(g)] = torch.tensor([gy, gx], dtype=motion.dtype)  # exact: a pan stays a pan
     gh, gw = motion.shape[:2]
-    corners = torch.stack(torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij"), dim=-1) * BLOCK
-    analogy = (corners - _analogies(sa, sb)[:gh, :gw]).float() / scale
-    motion = torch.where((cost > MATCHED).unsqueeze(-1), analogy, motion)
     rows = (torch.arange(h_full) * scale[0]).long().div(BLOCK, rounding_mode="floor").clamp(max=gh - 1)
     cols = (torch.arange(w_full) * scale[1]).long().div(BLOCK, rounding_mode="floor").clamp(max=gw - 1)
-    per_pixel = {k: v.round().long()[rows][:, cols].permute(2, 0, 1) for k, v in (("m", motion), ("a", analogy))}
-    _, _, inside = _sources(per_pixel["m"])
-    return torch.where(inside, per_pixel["m"], per_pixel["a"]).contiguous()  # a revealed pixel: its block's analogy
+    flow = motion.round().long()[rows][:, cols].permute(2, 0, 1)
+    _, _, inside = _sources(flow)
+    lost = (cost > MATCHED) | _any_in_block(~inside, rows, cols, (gh, gw))
+    if not lost.any():
+        return flow.contiguous()
+    blocks = lost.nonzero()
+    analogy = torch.zeros(gh, gw, 2)
+    analogy[lost] = (blocks * BLOCK - _analogies(sa, sb, blocks)).float() / scale
+    analogy_flow = analogy.round().long()[rows][:, cols].permute(2, 0, 1)
+    use = (cost > MATCHED)[rows][:, cols] | ~inside  # a lost block, or a pixel whose motion leaves the frame
+    return torch.where(use, analogy_flow, flow).contiguous()
+
+
+def _any_in_block(pixels: Tensor, rows: Tensor, cols: Tensor, grid: tuple[int, int]) -> Tensor:
+    """(gh, gw): the blocks holding any of the (H, W) `pixels`."""
+    out = torch.zeros(grid, dtype=torch.bool)
+    ys, xs = pixels.nonzero(as_tuple=True)
+    out[rows[ys], cols[xs]] = True
+    return out
 
 
 def still_flow(frame: Tensor) -> Tensor:
