@@ -58,17 +58,18 @@ def _moved_costs(a: Tensor, b: Tensor, offsets: list[Shift]) -> Tensor:
 
 
 def _analogies(a: Tensor, b: Tensor, blocks: Tensor) -> Tensor:
-    """(n, 2): for the BLOCK x BLOCK blocks of b at `blocks` ((n, 2) block row and column), the (y, x) of the most
-    similar patch of a, among patches on a grid of STRIDE px or coarser (at most MAX_PATCHES of them)."""
+    """(n, 2): for the BLOCK x BLOCK blocks of b at `blocks` ((n, 2) block row and column), the motion (dy, dx) from
+    the most similar patch of a, among patches on a grid of STRIDE px or coarser (at most MAX_PATCHES of them). A
+    block cut by the frame's edge is matched by the whole BLOCK px that end at the edge, so that a revealed strip
+    is matched together with the picture it continues."""
     h, w = a.shape[-2:]
     stride = max(STRIDE, math.ceil(math.sqrt((h - BLOCK + 1) * (w - BLOCK + 1) / MAX_PATCHES)))
     patches = F.unfold(a, BLOCK, stride=stride)[0].T  # (positions, 3 * BLOCK²)
-    pb = F.pad(b, (0, -w % BLOCK, 0, -h % BLOCK), mode="replicate")
-    queries = torch.stack([pb[0, :, r * BLOCK : (r + 1) * BLOCK, c * BLOCK : (c + 1) * BLOCK].flatten()
-                           for r, c in blocks.tolist()])  # fmt: skip
+    corners = torch.minimum(blocks * BLOCK, torch.tensor([h - BLOCK, w - BLOCK]))
+    queries = torch.stack([b[0, :, y : y + BLOCK, x : x + BLOCK].flatten() for y, x in corners.tolist()])
     best = torch.cat([torch.cdist(chunk, patches).argmin(dim=1) for chunk in queries.split(256)])
     across = (w - BLOCK) // stride + 1
-    return torch.stack([best // across * stride, best % across * stride], dim=1)
+    return corners - torch.stack([best // across * stride, best % across * stride], dim=1)
 
 
 def estimate_flow(a: Tensor, b: Tensor) -> Tensor:
@@ -98,7 +99,7 @@ def estimate_flow(a: Tensor, b: Tensor) -> Tensor:
         return flow.contiguous()
     blocks = lost.nonzero()
     analogy = torch.zeros(gh, gw, 2)
-    analogy[lost] = (blocks * BLOCK - _analogies(sa, sb, blocks)).float() / scale
+    analogy[lost] = _analogies(sa, sb, blocks).float() / scale
     analogy_flow = analogy.round().long()[rows][:, cols].permute(2, 0, 1)
     use = (cost > MATCHED)[rows][:, cols] | ~inside  # a lost block, or a pixel whose motion leaves the frame
     return torch.where(use, analogy_flow, flow).contiguous()
