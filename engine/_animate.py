@@ -8,7 +8,9 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
   one near the global shift, or, for what nothing nearby shows (a revealed border, an uncovered background, a new
   thing), the most similar block anywhere: a stylized picture of similar content), and runs only a few steps at the
   final scale, on the objective plus a temporal term that ties it to that start where the input did not change
-  (`engine._flow.flow_mask`: revealed or changed pixels are free). Its cheap shallow-layer steps stop as soon
+  (`engine._flow.flow_mask`: revealed or changed pixels are free). Its first steps work on the changed pixels and
+  a band around them alone, computed on a crop (`engine._repair`: each a fraction of a whole-frame step, and they
+  take most of what the new pixels cost the objective); then its cheap shallow-layer steps stop as soon
   as that objective is within `AnimateOptions.stop` x the first frame's, and the full-network steps are skipped
   when the first frame's objective sits mostly (> 1 - DEEP_SHARE) in the shallow layers. (A start moved by the
   global shift alone left a moving thing where it was in the first frame and the revealed border without the new
@@ -40,6 +42,7 @@ from engine._flow import estimate_flow, flow_mask, still_flow, warp
 from engine._motion import Shift, change_mask, estimate_shift, translate
 from engine._optim import Adam, BatchedLBFGS
 from engine._presets import Preset, get_preset
+from engine._repair import find_crop, repair
 from engine._run import Job, Objective, _clamp, _history, _start, build_objective
 from engine._stylize import _validate, stylize
 from engine._types import Progress, StyleParams
@@ -51,20 +54,25 @@ __all__ = ["AnimateOptions", "AnimationResult", "stylize_frames"]
 Mode = Literal["sequential", "batched", "independent"]
 
 
+REPAIR_STEPS = 20  # local steps on what a later frame's start changed, before its whole-frame steps (engine._repair)
+
+
 @dataclass(frozen=True)
 class AnimateOptions:
     """How the frames are tied together. `warm_steps` = (shallow warm-up, full) steps per later frame in
     `sequential`, at most (None: the preset's default); `temporal` weighs the temporal term against the objective;
-    a later frame's shallow phase stops as soon as its objective is within `stop` x the first frame's (0: never)."""
+    a later frame's shallow phase stops as soon as its objective is within `stop` x the first frame's (0: never);
+    `repair`: at most so many steps on the changed pixels alone first, computed on a crop (`engine._repair`)."""
 
     mode: Mode = "sequential"
     warm_steps: tuple[int, int] | None = None
     temporal: float = 1.0
     warp: bool = True
     stop: float = 1.1
+    repair: int = REPAIR_STEPS
 
 
-WARM_STEPS = {"fast": (25, 2), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
+WARM_STEPS = {"fast": (25, 3), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
 DEEP_SHARE = 0.25  # the full steps of a later frame run only where the deep layers hold this much of the objective
 
 
@@ -245,9 +253,11 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, flo
                 report: Callable[[float, int], None],
                 reference: tuple[float, float]) -> tuple[Tensor, float]:  # fmt: skip
     """One later frame of `sequential`: the previous result, moved, refined at the final scale for at most `warm` =
-    (shallow, full) steps; the shallow phase stops once its objective is within `options.stop` x the first frame's
-    (`reference`: its (shallow, full) objective), the full steps (few, and run only where the deep layers weigh)
-    all run: stopping them early too left a frame at 1.55x its alone objective with rescaled weights."""
+    (shallow, full) steps, the shallow ones after at most `options.repair` steps on the changed pixels alone
+    (`engine._repair`; not reported: each is a fraction of a step); the shallow phase stops once its objective is
+    within `options.stop` x the first frame's (`reference`: its (shallow, full) objective), the full steps (few, and
+    run only where the deep layers weigh) all run: stopping them early too left a frame at 1.55x its alone objective
+    with rescaled weights."""
     device, preset = resolve_device(params.device), get_preset(params.preset)
     bf16 = use_bf16(device) and preset.name == "fast"
     hw = tuple(content.shape[-2:])
@@ -263,6 +273,11 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, flo
         model = get_model(loaded, params.pooling, device, bf16, SHALLOW_LAYERS if shallow else ALL_LAYERS)
         objective = build_objective(model, [job], hw, preset, device, bf16)  # type: ignore[arg-type]
         seen: list[Tensor] = []  # the objective at the start (weighs the temporal term), then the latest
+        goal = options.stop * reference[0] if shallow and options.stop > 0 else -math.inf  # full steps: all of them
+        crop = find_crop(mask[0, 0] < 0.5) if shallow and options.repair else None
+        if crop is not None:
+            x, _, weight = repair(objective, x, crop, (target, mask, options.temporal), options.repair, preset.lr, goal)
+            seen.append(torch.tensor([weight], device=device))  # the tie weighs as much as before the repair
 
         def loss_fn(v: Tensor, objective: Objective = objective, seen: list[Tensor] = seen) -> Tensor:
             base = objective(v)
@@ -270,8 +285,6 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, flo
             if len(seen) == 1:
                 seen.insert(0, options.temporal * base.detach())
             return base + seen[0] * _tie(v, target, mask)
-
-        goal = options.stop * reference[0] if shallow and options.stop > 0 else -math.inf  # full steps: all of them
 
         def done(seen: list[Tensor] = seen, goal: float = goal) -> bool:
             return float(seen[-1][0]) <= goal

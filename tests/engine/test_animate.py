@@ -140,3 +140,13 @@ def test_an_animation_asked_for_with_the_instant_preset_is_optimised_with_fast()
     params = StyleParams(preset="instant", steps=1)
     result = stylize_frames(frames, [torch.rand(1, 3, 32, 32)], params, weights="random")
     assert len(result.frames) == 2
+
+
+def test_the_local_repair_leaves_later_frames_fewer_whole_frame_steps() -> None:
+    contents, style = _pan(4), smooth_image(48, 48, seed=2)
+    params = engine.StyleParams(size=64, seed=1, device="cpu")
+    runs = [stylize_frames(contents, [style], params, weights="random", options=AnimateOptions(repair=n))
+            for n in (0, 20)]  # fmt: skip
+    without, repaired = runs
+    assert repaired.steps < without.steps, (repaired.steps, without.steps)
+    # the flicker, motion and objective bounds with the repair on (the default): the test above
