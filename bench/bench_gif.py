@@ -19,6 +19,7 @@ Prints markdown on stdout (copy it into bench/RESULTS.md):
   4. seconds per frame at each of --sizes, sequential against batched (--time-frames frames).
 --rescale I:K ... runs on the random weights with conv I's weight and bias, and every later conv's bias, scaled by K
 (bench_instant.rescaled_weights): the same network with the layers after conv I weighted K^4 in the style loss.
+--repair N: at most N local repair steps per later frame (engine._repair; 0: none, as before it existed).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import flop_registry
 
 import engine
-from engine._animate import AnimateOptions, stylize_frames
+from engine._animate import REPAIR_STEPS, AnimateOptions, stylize_frames
 from engine._motion import temporal_flicker
 from engine._vgg import VGGFeatures
 from engine.animation import decode_animation, encode_animation
@@ -134,7 +135,7 @@ def through_file(frames: list[torch.Tensor], prefer: str) -> tuple[list[torch.Te
 def run(mode: str, contents: list[torch.Tensor], style: torch.Tensor, args: argparse.Namespace, size: int,
         temporal: float = 1.0):  # fmt: skip
     params = engine.StyleParams(size=size, seed=1, device=args.device)
-    options = AnimateOptions(mode=mode, temporal=temporal)  # type: ignore[arg-type]
+    options = AnimateOptions(mode=mode, temporal=temporal, repair=args.repair)  # type: ignore[arg-type]
     with cost() as spent:
         result = stylize_frames(contents, [style], params, weights=args.weights, options=options)
     return result, spent
@@ -248,7 +249,8 @@ def main() -> None:
     p.add_argument("--temporal", type=float, nargs="+", default=[1.0], help="temporal weights to compare")
     p.add_argument("--no-batched", dest="batched", action="store_false", help="skip batched in the coherence table")
     p.add_argument("--skip-timing", action="store_true")
-    p.add_argument("--scene", choices=("pan", "thing", "both"), default="both",
+    p.add_argument("--repair", type=int, default=REPAIR_STEPS, help="local repair steps per later frame (0: none)")
+    p.add_argument("--scene", choices=("pan", "thing", "both", "none"), default="both",
                    help="the pan (flicker, objective, cost) and/or a thing moving over a still background")  # fmt: skip
     p.add_argument("--rescale", nargs="+", default=[], metavar="I:K", help="rescaled random weights (see above)")
     args = p.parse_args()
