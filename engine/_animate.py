@@ -8,13 +8,14 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
   one near the global shift, or, for what nothing nearby shows (a revealed border, an uncovered background, a new
   thing), the most similar block anywhere: a stylized picture of similar content), and runs only a few steps at the
   final scale, on the objective plus a temporal term that ties it to that start where the input did not change
-  (`engine._flow.flow_mask`: revealed or changed pixels are free). Its first steps work on the changed pixels and
-  a band around them alone, computed on a crop (`engine._repair`: each a fraction of a whole-frame step, and they
-  take most of what the new pixels cost the objective); then its cheap shallow-layer steps stop as soon
-  as that objective is within `AnimateOptions.stop` x the first frame's, and the full-network steps are skipped
-  when the first frame's objective sits mostly (> 1 - DEEP_SHARE) in the shallow layers. (A start moved by the
-  global shift alone left a moving thing where it was in the first frame and the revealed border without the new
-  content: a few steps restyle neither; bench/RESULTS.md.)
+  (`engine._flow.flow_mask`: revealed or changed pixels are free). Its first steps work on the fresh pixels (what
+  the motion brings in, `engine._flow.fresh_pixels`) and a band around them alone, computed on a crop
+  (`engine._repair`: each a fraction of a whole-frame step, and they take most of what the new pixels cost the
+  objective); then its cheap shallow-layer steps stop as soon as that objective is within `AnimateOptions.stop` x
+  the first frame's, and the full-network steps are skipped when the first frame's objective sits mostly
+  (> 1 - DEEP_SHARE) in the shallow layers. (A start moved by the global shift alone left a moving thing where it
+  was in the first frame and the revealed border without the new content: a few steps restyle neither;
+  bench/RESULTS.md.)
 - `batched` (meant for a GPU; experimental, not used by the worker): all frames optimise as one batch through the
   whole schedule, with the start noise moving with the picture and a joint temporal term tying each frame to its
   moved predecessor. Its term's weighting under-optimises today (bench/RESULTS.md).
@@ -38,7 +39,7 @@ from torch import Tensor
 
 from engine._convert import denormalize, normalize, resize
 from engine._device import ALL_LAYERS, SHALLOW_LAYERS, get_model, resolve_device, use_bf16
-from engine._flow import estimate_flow, flow_mask, still_flow, warp
+from engine._flow import estimate_flow, flow_mask, fresh_pixels, still_flow, warp
 from engine._motion import Shift, change_mask, estimate_shift, translate
 from engine._optim import Adam, BatchedLBFGS
 from engine._presets import Preset, get_preset
@@ -54,7 +55,7 @@ __all__ = ["AnimateOptions", "AnimationResult", "stylize_frames"]
 Mode = Literal["sequential", "batched", "independent"]
 
 
-REPAIR_STEPS = 20  # local steps on what a later frame's start changed, before its whole-frame steps (engine._repair)
+REPAIR_STEPS = 20  # local steps on a later frame's fresh pixels, before its whole-frame steps (engine._repair)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class AnimateOptions:
     """How the frames are tied together. `warm_steps` = (shallow warm-up, full) steps per later frame in
     `sequential`, at most (None: the preset's default); `temporal` weighs the temporal term against the objective;
     a later frame's shallow phase stops as soon as its objective is within `stop` x the first frame's (0: never);
-    `repair`: at most so many steps on the changed pixels alone first, computed on a crop (`engine._repair`)."""
+    `repair`: at most so many steps on the fresh pixels alone first, computed on a crop (`engine._repair`)."""
 
     mode: Mode = "sequential"
     warm_steps: tuple[int, int] | None = None
@@ -226,8 +227,9 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
                     warm = (warm[0], 0)
         else:
             flow = estimate_flow(small[i - 1], small[i]) if options.warp else still_flow(small[i])
-            image, loss = _warm_frame(small[i - 1], small[i], frames[-1], flow, styles, params, weights, options,
-                                      warm, lambda v, left, i=i: counter(i + 1, v, give_back=left),
+            fresh = fresh_pixels(flow, shifts[i - 1])
+            image, loss = _warm_frame(small[i - 1], small[i], frames[-1], (flow, fresh), styles, params, weights,
+                                      options, warm, lambda v, left, i=i: counter(i + 1, v, give_back=left),
                                       reference)  # fmt: skip
         frames.append(image)
         losses.append(loss)
@@ -248,20 +250,21 @@ def _shallow_objective(image: Tensor, content: Tensor, styles: Sequence[Tensor],
         return float(objective(normalize(image).to(device))[0])
 
 
-def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, flow: Tensor, styles: Sequence[Tensor],
-                params: StyleParams, weights: str, options: AnimateOptions, warm: tuple[int, int],
-                report: Callable[[float, int], None],
+def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, motion: tuple[Tensor, Tensor],
+                styles: Sequence[Tensor], params: StyleParams, weights: str, options: AnimateOptions,
+                warm: tuple[int, int], report: Callable[[float, int], None],
                 reference: tuple[float, float]) -> tuple[Tensor, float]:  # fmt: skip
     """One later frame of `sequential`: the previous result, moved, refined at the final scale for at most `warm` =
-    (shallow, full) steps, the shallow ones after at most `options.repair` steps on the changed pixels alone
-    (`engine._repair`; not reported: each is a fraction of a step); the shallow phase stops once its objective is
-    within `options.stop` x the first frame's (`reference`: its (shallow, full) objective), the full steps (few, and
-    run only where the deep layers weigh) all run: stopping them early too left a frame at 1.55x its alone objective
-    with rescaled weights."""
+    (shallow, full) steps, the shallow ones after at most `options.repair` steps on the fresh pixels (`motion` =
+    (flow, its fresh pixels)) and a band around them alone (`engine._repair`; not reported: each is a fraction of
+    a step); the shallow phase stops once its objective is within `options.stop` x the first frame's (`reference`:
+    its (shallow, full) objective), the full steps (few, and run only where the deep layers weigh) all run:
+    stopping them early too left a frame at 1.55x its alone objective with rescaled weights."""
     device, preset = resolve_device(params.device), get_preset(params.preset)
     bf16 = use_bf16(device) and preset.name == "fast"
     hw = tuple(content.shape[-2:])
     job = _validate(0, (content, styles, params))
+    flow, fresh = motion
     moved = warp(previous, flow)
     mask = flow_mask(previous_content, content, flow).to(device)
     target = normalize(moved).to(device)
@@ -274,7 +277,7 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, flo
         objective = build_objective(model, [job], hw, preset, device, bf16)  # type: ignore[arg-type]
         seen: list[Tensor] = []  # the objective at the start (weighs the temporal term), then the latest
         goal = options.stop * reference[0] if shallow and options.stop > 0 else -math.inf  # full steps: all of them
-        crop = find_crop(mask[0, 0] < 0.5) if shallow and options.repair else None
+        crop = find_crop(fresh) if shallow and options.repair else None
         if crop is not None:
             x, _, weight = repair(objective, x, crop, (target, mask, options.temporal), options.repair, preset.lr, goal)
             seen.append(torch.tensor([weight], device=device))  # the tie weighs as much as before the repair

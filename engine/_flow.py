@@ -29,7 +29,7 @@ from torch import Tensor
 from engine._convert import resize
 from engine._motion import Shift, estimate_shift
 
-__all__ = ["BLOCK", "WORK_SIDE", "estimate_flow", "flow_mask", "still_flow", "warp"]
+__all__ = ["BLOCK", "WORK_SIDE", "estimate_flow", "flow_mask", "fresh_pixels", "still_flow", "warp"]
 
 WORK_SIDE = 128
 BLOCK = 8
@@ -131,6 +131,17 @@ def warp(x: Tensor, flow: Tensor) -> Tensor:
     """`x` (B, C, H, W) moved by `flow`: out[y, x] = x[y - dy, x - dx], a source out of range taken at the edge."""
     ys, xs, _ = _sources(flow.to(x.device))
     return x[..., ys, xs]
+
+
+def fresh_pixels(flow: Tensor, shift: Shift) -> Tensor:
+    """(H, W) bool: the pixels new to the warm start: those `shift` (the global motion) brings in from outside the
+    frame, and those whose source in `flow` (from `estimate_flow`) is near neither `shift` nor no motion (looked up
+    anywhere: uncovered, a fast thing)."""
+    h, w = flow.shape[-2:]
+    reach = RADIUS / min(1.0, WORK_SIDE / min(h, w)) + 0.5  # RADIUS at the working size, in full-size px
+    near = [((flow[0] - dy).abs() <= reach) & ((flow[1] - dx).abs() <= reach) for dy, dx in (shift, (0, 0))]
+    _, _, inside = _sources(torch.tensor(shift).view(2, 1, 1).expand(2, h, w))
+    return ~(near[0] | near[1]) | ~inside
 
 
 def flow_mask(previous: Tensor, current: Tensor, flow: Tensor, threshold: float = 0.08) -> Tensor:

@@ -1,4 +1,4 @@
-"""Local repair of a later frame's start: steps on the pixels around what changed, computed on a crop.
+"""Local repair of a later frame's start: steps on its fresh pixels and a band around them, computed on a crop.
 
 A later frame of an animation starts from the previous result moved (`engine._flow`). The first frame's Gram
 matrices are matched so closely that the few new pixels of that start (the strip a pan reveals, an uncovered
@@ -7,13 +7,12 @@ step spends nearly all of its work on pixels that were already right. The style 
 (G = Σ f·fᵀ) and the shallow layers see ±5 px, so a step on the pixels near the change needs only the features of a
 crop around them: the rest of the frame's share of every Gram matrix (and of the total variation) is a constant.
 The value computed on the crop is the whole frame's objective exactly (tests/engine/test_repair.py), so the same
-early stop applies. On the bench pan, up to 20 such steps on the changed pixels and `DILATE` px around them, each
+early stop applies. On the bench pan, up to 20 such steps on the fresh pixels and `DILATE` px around them, each
 ~1/6 of a whole-frame step, left ~9 whole-frame steps to do instead of ~21 (bench/RESULTS.md, "Animated GIFs").
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -26,7 +25,7 @@ from engine._run import Objective, _clamp, _history
 
 __all__ = ["Crop", "LocalObjective", "find_crop", "repair"]
 
-DILATE = 12  # px around the changed pixels that move too (the band that absorbs their change of the Gram matrices)
+DILATE = 12  # px around the fresh pixels that move too (the band that absorbs their change of the Gram matrices)
 MARGIN = 12  # px of fixed context around the moving box: twice the shallow layers' reach (±5 px), rounded up
 HALO = 6  # px at the crop's inner sides whose features the crop cannot compute (zero padding there): left out
 MAX_SHARE = 0.5  # a crop larger than this share of the frame saves too little: no repair
@@ -52,7 +51,9 @@ class Crop:
 
 
 def find_crop(changed: Tensor) -> Crop | None:
-    """The crop around the (H, W) `changed` pixels, or None where nothing changed or the crop would be too big."""
+    """The crop around the (H, W) `changed` pixels (`engine._flow.fresh_pixels`: what the start brings in, not
+    where the input differs, which a GIF's palette noise scatters over the frame), or None where there are none or
+    the crop would be too big."""
     h, w = changed.shape
     ys, xs = changed.nonzero(as_tuple=True)
     if not len(ys):
@@ -89,7 +90,7 @@ class LocalObjective:
         """(1, 1, h, w): 1 on the features of the crop that equal the whole frame's (not within HALO px of an
         inner side: the crop's zero padding reaches them)."""
         t, b, lft, r = self.crop.window
-        stride = 2 ** round(math.log2((b - t) / f.shape[-2])) if f.shape[-2] else 1
+        stride = 1 if f.shape[-1] == r - lft else 2  # relu1_1 at full size, relu2_1 after one pooling
         centres = [(torch.arange(n, device=f.device) * stride + (stride - 1) / 2) for n in f.shape[-2:]]
         (ys, xs), (h, w) = centres, self.hw
         rows = ((ys >= HALO) | (t == 0)) & ((ys < b - t - HALO) | (b == h))

@@ -7,7 +7,7 @@ import torch
 
 import engine
 from engine._animate import stylize_frames
-from engine._flow import estimate_flow, flow_mask, warp
+from engine._flow import estimate_flow, flow_mask, fresh_pixels, warp
 from engine._motion import translate
 from tests.engine.conftest import smooth_image
 from tests.engine.test_animate import PAN, _pan
@@ -48,6 +48,19 @@ def test_a_thing_moving_over_a_still_background_is_followed_and_the_uncovered_ba
     assert followed < 0.25 * left_behind, (followed, left_behind)  # not 0: blocks straddle its edges
     mask = flow_mask(a, b, flow)
     assert mask.mean() > 0.9 and mask[..., :24, :].min() == 1  # the still background above it is tied
+
+
+def test_fresh_pixels_are_what_a_pan_reveals_and_what_a_moving_thing_brings_not_the_still_background() -> None:
+    a, b = _pan(2)
+    fresh = fresh_pixels(estimate_flow(a, b), (0, -PAN))
+    assert fresh[:, -PAN:].all() and not fresh[:, :-PAN].any()
+    (a, b), lefts = _moving_square(2)
+    fresh = fresh_pixels(estimate_flow(a, b), (0, 0))
+    rows, cols = fresh.nonzero(as_tuple=True)
+    assert rows.min() >= 24 - 8 and rows.max() < 40 + 8  # around the square's rows (blocks straddle its edges)
+    assert cols.max() < lefts[1] + 16 + 8 and fresh[24:40, lefts[1] + 15].any()  # up to its leading edge
+    still = smooth_image(32, 40, seed=1)
+    assert not fresh_pixels(estimate_flow(still, still), (0, 0)).any()
 
 
 def test_flow_mask_frees_what_changed() -> None:
