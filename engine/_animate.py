@@ -279,7 +279,8 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, mot
         goal = options.stop * reference[0] if shallow and options.stop > 0 else -math.inf  # full steps: all of them
         crop = find_crop(fresh) if shallow and options.repair else None
         if crop is not None:
-            x, _, weight = repair(objective, x, crop, (target, mask, options.temporal), options.repair, preset.lr, goal)
+            tie = (target, mask, options.temporal)  # at most the phase's steps: a server's step cap holds
+            x, _, weight = repair(objective, x, crop, tie, min(options.repair, steps), preset.lr, goal)
             seen.append(torch.tensor([weight], device=device))  # the tie weighs as much as before the repair
 
         def loss_fn(v: Tensor, objective: Objective = objective, seen: list[Tensor] = seen) -> Tensor:
