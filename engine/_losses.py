@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ContentLoss", "StyleLoss", "TVLoss", "gram", "style_targets"]
+__all__ = ["ContentLoss", "StyleLoss", "TVLoss", "gram", "style_targets", "tv_sums"]
 
 
 class _Gram(torch.autograd.Function):
@@ -94,15 +94,29 @@ class StyleLoss(nn.Module):
         return f"weight={self.weight}"
 
     def forward(self, features: Tensor) -> Tensor:
-        _, d, h, w = features.shape
-        diff = _per_sample_mean((gram(features) - self.target) ** 2)
-        return self.weight * diff / (d * h * w)
+        return self.of_gram(gram(features), features[0].numel())
+
+    def of_gram(self, g: Tensor, size: int) -> Tensor:
+        """The loss of the Gram matrices `g` of features of `size` = d·h·w elements per sample (a Gram matrix may be
+        assembled from parts: `engine._repair`)."""
+        return self.weight * _per_sample_mean((g - self.target) ** 2) / size
+
+
+def tv_sums(x: Tensor) -> Tensor:
+    """(B, 2): per sample, the sums of squared differences of horizontal and of vertical neighbours."""
+    dx = ((x[..., :, 1:] - x[..., :, :-1]) ** 2).flatten(1).sum(dim=1)
+    dy = ((x[..., 1:, :] - x[..., :-1, :]) ** 2).flatten(1).sum(dim=1)
+    return torch.stack([dx, dy], dim=1)
 
 
 class TVLoss(nn.Module):
     """Total variation: mean squared difference of neighbouring pixels, per sample."""
 
     def forward(self, x: Tensor) -> Tensor:
-        dx = (x[..., :, 1:] - x[..., :, :-1]) ** 2
-        dy = (x[..., 1:, :] - x[..., :-1, :]) ** 2
-        return _per_sample_mean(dx) + _per_sample_mean(dy)
+        return self.of_sums(tv_sums(x), tuple(x.shape[-3:]))
+
+    @staticmethod
+    def of_sums(sums: Tensor, chw: tuple[int, ...]) -> Tensor:
+        """The loss from `tv_sums` (which may be assembled from parts) of images of `chw` = (C, H, W)."""
+        c, h, w = chw
+        return sums[:, 0] / (c * h * (w - 1)) + sums[:, 1] / (c * (h - 1) * w)

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from engine._device import SHALLOW_LAYERS, autocast
-from engine._losses import gram
+from engine._losses import TVLoss, gram, tv_sums
 from engine._optim import BatchedLBFGS
 from engine._run import Objective, _clamp, _history
 
@@ -78,9 +78,9 @@ class LocalObjective:
             whole = self._features(x)
             local = self._features(crop.of(x))
             self.valid = [self._valid(f) for f in local]
-            self.sizes = [f.shape[1:] for f in whole]
+            self.sizes = [f[0].numel() for f in whole]
             self.offsets = [gram(f) - gram(g * v) for f, g, v in zip(whole, local, self.valid, strict=True)]
-            self.tv_offsets = _tv_sums(x) - _tv_sums(crop.of(x))
+            self.tv_offsets = tv_sums(x) - tv_sums(crop.of(x))
 
     def _features(self, x: Tensor) -> list[Tensor]:
         with autocast(str(x.device), self.objective.bf16):
@@ -102,23 +102,13 @@ class LocalObjective:
         o = self.objective
         feats = self._features(window)
         total = torch.zeros(window.shape[0], device=window.device)
-        for loss, f, v, off, (d, h, w) in zip(o.styles, feats, self.valid, self.offsets, self.sizes, strict=True):
-            g = off + gram(f * v)
-            total = total + loss.weight * ((g - loss.target) ** 2).flatten(1).mean(dim=1) / (d * h * w)
+        for loss, f, v, off, size in zip(o.styles, feats, self.valid, self.offsets, self.sizes, strict=True):
+            total = total + loss.of_gram(off + gram(f * v), size)
         total = o.style_weights * total
         if bool((o.tvs > 0).any()):
-            sums = self.tv_offsets + _tv_sums(window.float())
-            h, w = self.hw
-            c = window.shape[1]
-            total = total + o.tvs * (sums[:, 0] / (c * h * (w - 1)) + sums[:, 1] / (c * (h - 1) * w))
+            sums = self.tv_offsets + tv_sums(window.float())
+            total = total + o.tvs * TVLoss.of_sums(sums, (window.shape[1], *self.hw))
         return total
-
-
-def _tv_sums(x: Tensor) -> Tensor:
-    """(B, 2): the sums of squared differences of horizontal and of vertical neighbours."""
-    dx = ((x[..., :, 1:] - x[..., :, :-1]) ** 2).flatten(1).sum(dim=1)
-    dy = ((x[..., 1:, :] - x[..., :-1, :]) ** 2).flatten(1).sum(dim=1)
-    return torch.stack([dx, dy], dim=1)
 
 
 def repair(objective: Objective, x: Tensor, crop: Crop, tie: tuple[Tensor, Tensor, float], steps: int, lr: float,
@@ -131,18 +121,21 @@ def repair(objective: Objective, x: Tensor, crop: Crop, tie: tuple[Tensor, Tenso
     local = LocalObjective(objective, x, crop)
     window, moving = crop.of(x), crop.moving(x)
     target, mask = crop.of(target), crop.of(mask)
-    with torch.no_grad():
-        weight = temporal * float(local(window)[0])
-    opt, taken, scale = BatchedLBFGS(lr, _history(window)), 0, weight / x[0].numel()
+    opt, taken, weight = BatchedLBFGS(lr, _history(window)), 0, None
     while taken < steps:
         v = window.detach().requires_grad_(True)
         value = local(v)
+        if weight is None:  # weighed by the objective at the start
+            weight = temporal * float(value.detach()[0])
         if float(value.detach().max()) <= goal:
             break
-        total = value + scale * ((v - target) ** 2 * mask).flatten(1).sum(dim=1)
+        total = value + weight / x[0].numel() * ((v - target) ** 2 * mask).flatten(1).sum(dim=1)
         (grad,) = torch.autograd.grad(total.sum(), v)
         window = torch.where(moving > 0, _clamp(opt.step(window.detach(), grad * moving)), window.detach())
         taken += 1
+    if weight is None:  # no step asked for
+        with torch.no_grad():
+            weight = temporal * float(local(window)[0])
     out = x.detach().clone()
     t, b, lft, r = crop.window
     out[..., t:b, lft:r] = window.detach()
