@@ -77,7 +77,7 @@ def _price(model: VGGFeatures, shape: tuple[int, ...], grad: bool) -> int:
     """FLOPs of one forward pass of `model` on `shape` (and of its backward to the input with `grad`)."""
     key = (model.layer_names, model.pooling, shape, grad)
     if key not in _PRICES:
-        x = torch.zeros(shape, requires_grad=grad)
+        x = torch.zeros(shape, requires_grad=grad, device=next(model.parameters()).device)
         with _Flops() as counter, torch.set_grad_enabled(grad):
             out = model(x)
             if grad:
@@ -112,7 +112,8 @@ def cost() -> Iterator[dict[str, float]]:
     wall, cpu = time.perf_counter(), time.process_time()
     with vgg_flops() as flops:
         yield out
-    out.update(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu, flops=flops[0])
+        out.update(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)  # before the pricing
+    out["flops"] = flops[0]
 
 
 def pan_frames(photo: Path, side: int, frames: int, pan: int) -> list[torch.Tensor]:
@@ -228,6 +229,8 @@ def per_frame(args: argparse.Namespace, style: torch.Tensor) -> None:
     print("|---:|---:|---:|---:|")
     for size in args.sizes:
         contents = pan_frames(args.content, size, args.time_frames, args.pan * size // args.size)
+        for mode in ("sequential", "batched"):  # warm-up: weights, models, Grams, the device's kernels
+            run(mode, contents[:2], style, args, size)
         cells = []
         for mode in ("sequential", "batched", "independent"):
             _, spent = run(mode, contents, style, args, size)
