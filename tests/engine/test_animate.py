@@ -150,3 +150,22 @@ def test_the_local_repair_leaves_later_frames_fewer_whole_frame_steps() -> None:
     without, repaired = runs
     assert repaired.steps < without.steps, (repaired.steps, without.steps)
     # the flicker, motion and objective bounds with the repair on (the default): the test above
+
+
+def test_batched_frames_are_real_stylizations_and_flicker_less_than_independent_ones() -> None:
+    """The joint tie weighs as much as each frame's objective at every step: weighed by the noisy start's objective
+    it froze the frames near their start (hundreds of times their alone objective)."""
+    contents, style = _pan(4, side=48), smooth_image(48, 48, seed=2)
+    params = engine.StyleParams(size=48, seed=1, device="cpu")
+
+    def run(mode: str) -> tuple[float, list[float]]:
+        options = AnimateOptions(mode=mode)  # type: ignore[arg-type]
+        result = stylize_frames(contents, [style], params, weights="random", options=options)
+        pairs = zip(result.frames, contents, strict=True)
+        objective = [engine.seed_objective(f, c, [style], weights="random") for f, c in pairs]
+        return temporal_flicker(_through_the_file(result.frames), SHIFTS[:3])[0], objective
+
+    alone_flicker, alone = run("independent")
+    flicker, objective = run("batched")
+    assert max(o / a for o, a in zip(objective, alone, strict=True)) <= 1.5, (objective, alone)
+    assert flicker < alone_flicker, (flicker, alone_flicker)
