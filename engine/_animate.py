@@ -12,10 +12,11 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
   the motion brings in, `engine._flow.fresh_pixels`) and a band around them alone, computed on a crop
   (`engine._repair`: each a fraction of a whole-frame step, and they take most of what the new pixels cost the
   objective); then its cheap shallow-layer steps stop as soon as that objective is within `AnimateOptions.stop` x
-  the first frame's, and the full-network steps are skipped when the first frame's objective sits mostly
-  (> 1 - DEEP_SHARE) in the shallow layers. (A start moved by the global shift alone left a moving thing where it
-  was in the first frame and the revealed border without the new content: a few steps restyle neither;
-  bench/RESULTS.md.)
+  the first frame's; then a few full steps run through the layers the first frame's objective needs: none where
+  it sits mostly (> 1 - DEEP_SHARE) in the shallow layers, else the network up to the shallowest layer beyond
+  which less than DEEP_SHARE of it lies (relu3_1: a third of the whole network's cost). (A start moved by the
+  global shift alone left a moving thing where it was in the first frame and the revealed border without the new
+  content: a few steps restyle neither; bench/RESULTS.md.)
 - `batched` (meant for a GPU; experimental, not used by the worker): all frames optimise as one batch through the
   whole schedule, with the start noise moving with the picture and a joint temporal term tying each frame to its
   moved predecessor, weighed as much as each frame's objective at every step. Its frames are real stylizations
@@ -48,6 +49,7 @@ from engine._repair import find_crop, repair
 from engine._run import Job, Objective, _clamp, _history, _start, build_objective
 from engine._stylize import _validate, stylize
 from engine._types import Progress, StyleParams
+from engine._vgg import LAYER_INDEX
 from engine._weights import load_weights
 from engine.errors import EngineError
 
@@ -75,7 +77,7 @@ class AnimateOptions:
 
 
 WARM_STEPS = {"fast": (25, 3), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
-DEEP_SHARE = 0.25  # the full steps of a later frame run only where the deep layers hold this much of the objective
+DEEP_SHARE = 0.25  # a later frame's full steps leave out the deepest layers holding less than this of the objective
 
 
 @dataclass(frozen=True)
@@ -215,15 +217,16 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
     counter = _Counter(still_total + (n - 1) * per_frame, n, on_progress)
     frames: list[Tensor] = []
     losses: list[float] = []
-    reference = (0.0, 0.0)
+    reference, deep = (0.0, 0.0), ALL_LAYERS
     for i in range(n):
         if i == 0 or options.mode == "independent":
             result = stylize(contents[i], styles, params, weights=weights,
                              on_progress=lambda p, i=i: counter(i + 1, p.loss, p.preview, p.warmup))  # fmt: skip
             image, loss = result.image, result.final_loss
             if i == 0 and n > 1 and options.mode == "sequential":
-                reference = (_shallow_objective(image, small[0], styles, params, weights), loss)
-                if warm[0] and 1 - reference[0] / reference[1] < DEEP_SHARE:
+                reference = (_objective(image, small[0], styles, params, weights, SHALLOW_LAYERS), loss)
+                deep = _deep_layers(image, small[0], styles, params, weights, loss) if warm[0] else ALL_LAYERS
+                if deep == SHALLOW_LAYERS:
                     counter.total -= (n - 1) * warm[1]  # the deep layers hold too little to be worth full steps
                     warm = (warm[0], 0)
         else:
@@ -231,7 +234,7 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
             fresh = fresh_pixels(flow, shifts[i - 1])
             image, loss = _warm_frame(small[i - 1], small[i], frames[-1], (flow, fresh), styles, params, weights,
                                       options, warm, lambda v, left, i=i: counter(i + 1, v, give_back=left),
-                                      reference)  # fmt: skip
+                                      reference, deep)  # fmt: skip
         frames.append(image)
         losses.append(loss)
         if on_frame is not None:
@@ -239,12 +242,26 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
     return frames, losses, counter.step
 
 
-def _shallow_objective(image: Tensor, content: Tensor, styles: Sequence[Tensor], params: StyleParams,
-                       weights: str) -> float:  # fmt: skip
-    """The part of `image`'s objective in the shallow layers (the warm-up's objective)."""
+def _deep_layers(image: Tensor, content: Tensor, styles: Sequence[Tensor], params: StyleParams, weights: str,
+                 total: float) -> tuple[str, ...]:  # fmt: skip
+    """The layers a later frame's full steps need: the shallowest prefix of the network (by depth; the content
+    layer where it sits) beyond which the first frame's objective (`image`'s: `total`) holds less than DEEP_SHARE,
+    or SHALLOW_LAYERS where the shallow phase alone is enough. Steps through fewer layers cost less: up to relu3_1
+    ~1/3 of the whole network's."""
+    ordered = sorted(ALL_LAYERS, key=LAYER_INDEX.__getitem__)
+    for depth in range(len(SHALLOW_LAYERS), len(ordered)):
+        layers = tuple(ordered[:depth])
+        if 1 - _objective(image, content, styles, params, weights, layers) / total < DEEP_SHARE:
+            return layers
+    return ALL_LAYERS
+
+
+def _objective(image: Tensor, content: Tensor, styles: Sequence[Tensor], params: StyleParams, weights: str,
+               layers: tuple[str, ...]) -> float:  # fmt: skip
+    """The part of `image`'s objective in `layers` (SHALLOW_LAYERS: the warm-up's objective)."""
     device, preset = resolve_device(params.device), get_preset(params.preset)
     bf16 = use_bf16(device) and preset.name == "fast"
-    model = get_model(load_weights(weights), params.pooling, device, bf16, SHALLOW_LAYERS)
+    model = get_model(load_weights(weights), params.pooling, device, bf16, layers)
     job = _validate(0, (content, styles, params))
     objective = build_objective(model, [job], tuple(content.shape[-2:]), preset, device, bf16)  # type: ignore[arg-type]
     with torch.no_grad():
@@ -253,14 +270,14 @@ def _shallow_objective(image: Tensor, content: Tensor, styles: Sequence[Tensor],
 
 def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, motion: tuple[Tensor, Tensor],
                 styles: Sequence[Tensor], params: StyleParams, weights: str, options: AnimateOptions,
-                warm: tuple[int, int], report: Callable[[float, int], None],
-                reference: tuple[float, float]) -> tuple[Tensor, float]:  # fmt: skip
+                warm: tuple[int, int], report: Callable[[float, int], None], reference: tuple[float, float],
+                deep: tuple[str, ...] = ALL_LAYERS) -> tuple[Tensor, float]:  # fmt: skip
     """One later frame of `sequential`: the previous result, moved, refined at the final scale for at most `warm` =
     (shallow, full) steps, the shallow ones after at most `options.repair` steps on the fresh pixels (`motion` =
     (flow, its fresh pixels)) and a band around them alone (`engine._repair`; not reported: each is a fraction of
     a step); the shallow phase stops once its objective is within `options.stop` x the first frame's (`reference`:
-    its (shallow, full) objective), the full steps (few, and run only where the deep layers weigh) all run:
-    stopping them early too left a frame at 1.55x its alone objective with rescaled weights."""
+    its (shallow, full) objective), the full steps (few, through the `deep` layers alone) all run: stopping them
+    early too left a frame at 1.55x its alone objective with rescaled weights."""
     device, preset = resolve_device(params.device), get_preset(params.preset)
     bf16 = use_bf16(device) and preset.name == "fast"
     hw = tuple(content.shape[-2:])
@@ -274,7 +291,7 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, mot
     for shallow, steps in zip((True, False), warm, strict=True):
         if not steps:
             continue
-        model = get_model(loaded, params.pooling, device, bf16, SHALLOW_LAYERS if shallow else ALL_LAYERS)
+        model = get_model(loaded, params.pooling, device, bf16, SHALLOW_LAYERS if shallow else deep)
         objective = build_objective(model, [job], hw, preset, device, bf16)  # type: ignore[arg-type]
         seen: list[Tensor] = []  # the objective at the start (weighs the temporal term), then the latest
         goal = options.stop * reference[0] if shallow and options.stop > 0 else -math.inf  # full steps: all of them

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
+from torch.nn.modules.module import register_module_forward_pre_hook
 
 import engine
-from engine._animate import AnimateOptions, stylize_frames
+from engine._animate import AnimateOptions, _deep_layers, stylize_frames
+from engine._device import ALL_LAYERS, SHALLOW_LAYERS
 from engine._motion import change_mask, estimate_shift, temporal_flicker, translate
+from engine._vgg import VGGFeatures, vgg19_layer_spec
+from engine._weights import random_state_dict
 from engine.animation import decode_animation, encode_animation
 from engine.errors import Cancelled
 from engine.jobs import StepReport, run_style_job
@@ -169,3 +175,61 @@ def test_batched_frames_are_real_stylizations_and_flicker_less_than_independent_
     flicker, objective = run("batched")
     assert max(o / a for o, a in zip(objective, alone, strict=True)) <= 1.5, (objective, alone)
     assert flicker < alone_flicker, (flicker, alone_flicker)
+
+
+def _rescaled(path: Path, scales: dict[int, float]) -> str:
+    """Random weights with conv `index`'s weight and bias, and every later conv's bias, scaled by k: the same network,
+    its layers from that conv on weighing k^4 in the style loss (a balance other than the random weights')."""
+    state = random_state_dict()
+    convs = [i for i, (kind, _, _) in enumerate(vgg19_layer_spec()) if kind == "conv"]
+    for index, k in scales.items():
+        state[f"features.{index}.weight"] *= k
+        for later in (c for c in convs if c >= index):
+            state[f"features.{later}.bias"] *= k
+    torch.save(state, path / "rescaled.pth")
+    return str(path / "rescaled.pth")
+
+
+@pytest.mark.parametrize(
+    ("scales", "deepest"),
+    [({}, "relu2_1"), ({10: 2.0}, "relu3_1"), ({10: 2.0, 19: 3.0}, "relu4_1"), ({28: 8.0}, None)],
+    ids=["random: shallow only", "conv3_1 x2", "conv3_1 x2, conv4_1 x3", "conv5_1 x8: everything"],
+)
+def test_later_frames_full_steps_go_only_as_deep_as_the_first_frame_s_objective_needs(
+    tmp_path: Path, scales: dict[int, float], deepest: str | None
+) -> None:
+    weights = _rescaled(tmp_path, scales) if scales else "random"
+    content, style = _pan(1)[0], smooth_image(48, 48, seed=2)
+    params = engine.StyleParams(size=64, seed=1, device="cpu")
+    first = engine.stylize(content, [style], params, weights=weights)
+    layers = _deep_layers(first.image, content, [style], params, weights, first.final_loss)
+    if deepest is None:
+        assert layers == ALL_LAYERS
+    else:
+        assert layers[-1] == deepest and layers[:2] == SHALLOW_LAYERS and "relu4_2" not in layers, layers
+
+
+def test_where_relu3_1_weighs_later_frames_never_run_the_whole_network_and_stay_stylized(tmp_path: Path) -> None:
+    weights = _rescaled(tmp_path, {10: 2.0})  # relu3_1 holds most of the objective: full steps are needed
+    contents, style = _pan(), smooth_image(48, 48, seed=2)
+    params = engine.StyleParams(size=64, seed=1, device="cpu")
+    calls: Counter[tuple[str, ...]] = Counter()
+
+    def count(module: torch.nn.Module, args: tuple) -> None:
+        if isinstance(module, VGGFeatures) and args[0].requires_grad:
+            calls[module.layer_names] += 1
+
+    handle = register_module_forward_pre_hook(count)
+    try:
+        engine.stylize(contents[0], [style], params, weights=weights)
+        still, calls = calls, Counter()
+        result = stylize_frames(contents, [style], params, weights=weights)
+    finally:
+        handle.remove()
+    assert calls[ALL_LAYERS] == still[ALL_LAYERS]  # the first frame's only
+    assert calls[("relu1_1", "relu2_1", "relu3_1")] >= 7  # the later frames' full steps, through relu3_1 alone
+    pairs = zip(result.frames, contents, strict=True)
+    objective = [engine.seed_objective(f, c, [style], weights=weights) for f, c in pairs]
+    alone = [engine.seed_objective(engine.stylize(c, [style], params, weights=weights).image, c, [style],
+                                   weights=weights) for c in contents]  # fmt: skip
+    assert max(o / a for o, a in zip(objective, alone, strict=True)) <= 1.5, (objective, alone)
