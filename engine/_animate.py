@@ -293,13 +293,14 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, mot
             continue
         model = get_model(loaded, params.pooling, device, bf16, SHALLOW_LAYERS if shallow else deep)
         objective = build_objective(model, [job], hw, preset, device, bf16)  # type: ignore[arg-type]
-        seen: list[Tensor] = []  # the objective at the start (weighs the temporal term), then the latest
+        seen: list[Tensor] = []  # the temporal term's weight, then the latest objective
         goal = options.stop * reference[0] if shallow and options.stop > 0 else -math.inf  # full steps: all of them
+        if shallow:  # the tie weighs as much as a finished frame's objective, whatever the fresh pixels cost
+            seen.append(torch.tensor([options.temporal * reference[0]], device=device))
         crop = find_crop(fresh) if shallow and options.repair else None
         if crop is not None:
-            tie = (target, mask, options.temporal)  # at most the phase's steps: a server's step cap holds
-            x, _, weight = repair(objective, x, crop, tie, min(options.repair, steps), preset.lr, goal)
-            seen.append(torch.tensor([weight], device=device))  # the tie weighs as much as before the repair
+            tie = (target, mask, float(seen[0][0]))  # at most the phase's steps: a server's step cap holds
+            x, _ = repair(objective, x, crop, tie, min(options.repair, steps), preset.lr, goal)
 
         def loss_fn(v: Tensor, objective: Objective = objective, seen: list[Tensor] = seen) -> Tensor:
             base = objective(v)

@@ -112,31 +112,25 @@ class LocalObjective:
 
 
 def repair(objective: Objective, x: Tensor, crop: Crop, tie: tuple[Tensor, Tensor, float], steps: int, lr: float,
-           goal: float) -> tuple[Tensor, int, float]:  # fmt: skip
+           goal: float) -> tuple[Tensor, int]:  # fmt: skip
     """Up to `steps` L-BFGS steps on the pixels of `crop.box` of `x` (one frame, normalised) against `objective`
-    plus the temporal tie (target, mask, temporal: temporal · the starting objective · mean(mask · (x - target)²)
-    over the whole frame, as `engine._animate` weighs it); stops once the objective is at most `goal`. Returns
-    (x repaired, the steps taken, the tie's weight)."""
-    target, mask, temporal = tie
+    plus the temporal tie (target, mask, weight: weight · mean(mask · (x - target)²) over the whole frame, as
+    `engine._animate` weighs it); stops once the objective is at most `goal`. Returns (x repaired, steps taken)."""
+    target, mask, weight = tie
     local = LocalObjective(objective, x, crop)
     window, moving = crop.of(x), crop.moving(x)
     target, mask = crop.of(target), crop.of(mask)
-    opt, taken, weight = BatchedLBFGS(lr, _history(window)), 0, None
+    opt, taken = BatchedLBFGS(lr, _history(window)), 0
     while taken < steps:
         v = window.detach().requires_grad_(True)
         value = local(v)
-        if weight is None:  # weighed by the objective at the start
-            weight = temporal * float(value.detach()[0])
         if float(value.detach().max()) <= goal:
             break
         total = value + weight / x[0].numel() * ((v - target) ** 2 * mask).flatten(1).sum(dim=1)
         (grad,) = torch.autograd.grad(total.sum(), v)
         window = torch.where(moving > 0, _clamp(opt.step(window.detach(), grad * moving)), window.detach())
         taken += 1
-    if weight is None:  # no step asked for
-        with torch.no_grad():
-            weight = temporal * float(local(window)[0])
     out = x.detach().clone()
     t, b, lft, r = crop.window
     out[..., t:b, lft:r] = window.detach()
-    return out, taken, weight
+    return out, taken

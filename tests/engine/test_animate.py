@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -233,3 +234,25 @@ def test_where_relu3_1_weighs_later_frames_never_run_the_whole_network_and_stay_
     alone = [engine.seed_objective(engine.stylize(c, [style], params, weights=weights).image, c, [style],
                                    weights=weights) for c in contents]  # fmt: skip
     assert max(o / a for o, a in zip(objective, alone, strict=True)) <= 1.5, (objective, alone)
+
+
+def test_the_tie_weighs_as_much_as_the_first_frame_s_shallow_objective_not_what_the_fresh_pixels_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Weighed by the moved start's objective (~100x a finished frame's: the fresh pixels' cost), the tie held
+    small frames near an imperfect start (a 48 px pan of a photo: 2.29x its alone objective; now 1.36x)."""
+    import engine._animate as animate
+
+    weights: list[float] = []
+    real = animate.repair
+
+    def spy(*args: Any) -> tuple[torch.Tensor, int]:
+        weights.append(args[3][2])  # (objective, x, crop, tie = (target, mask, weight), ...)
+        return real(*args)
+
+    monkeypatch.setattr(animate, "repair", spy)
+    contents, style = _pan(3), smooth_image(48, 48, seed=2)
+    params = engine.StyleParams(size=64, seed=1, device="cpu")
+    result = stylize_frames(contents, [style], params, weights="random", options=AnimateOptions(temporal=0.5))
+    first = animate._objective(result.frames[0], contents[0], [style], params, "random", SHALLOW_LAYERS)
+    assert weights == pytest.approx([0.5 * first] * 2, rel=1e-4)
