@@ -76,7 +76,8 @@ class AnimateOptions:
     repair: int = REPAIR_STEPS
 
 
-WARM_STEPS = {"fast": (25, 3), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
+WARM_STEPS = {"fast": (25, 2), "seed": (0, 300)}  # bench/RESULTS.md, "Animated GIFs"
+POLISH_STEPS = 10  # a phase this long ends with a check of its last step (a forward pass); fast's 2 full steps don't
 DEEP_SHARE = 0.25  # a later frame's full steps leave out the deepest layers holding less than this of the objective
 
 
@@ -277,7 +278,8 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, mot
     (flow, its fresh pixels)) and a band around them alone (`engine._repair`; not reported: each is a fraction of
     a step); the shallow phase stops once its objective is within `options.stop` x the first frame's (`reference`:
     its (shallow, full) objective), the full steps (few, through the `deep` layers alone) all run: stopping them
-    early too left a frame at 1.55x its alone objective with rescaled weights."""
+    early too left a frame at 1.55x its alone objective with rescaled weights. Fewer than POLISH_STEPS of them end
+    without a check of the last one, so the frame's reported loss is that of the point before it."""
     device, preset = resolve_device(params.device), get_preset(params.preset)
     bf16 = use_bf16(device) and preset.name == "fast"
     hw = tuple(content.shape[-2:])
@@ -312,8 +314,8 @@ def _warm_frame(previous_content: Tensor, content: Tensor, previous: Tensor, mot
         def done(seen: list[Tensor] = seen, goal: float = goal) -> bool:
             return float(seen[-1][0]) <= goal
 
-        last = not warm[1] or not shallow
-        x, loss, _ = _descend(loss_fn, x, steps, preset, lambda ls, left: report(float(ls[0]), left), last, done)
+        polish = not warm[1] if shallow else steps >= POLISH_STEPS
+        x, loss, _ = _descend(loss_fn, x, steps, preset, lambda ls, left: report(float(ls[0]), left), polish, done)
     return denormalize(x.detach().float()).clamp(0, 1).cpu(), float(loss[0])
 
 
