@@ -19,8 +19,9 @@ Stylizing each frame alone flickers: every frame lands in a different local opti
   content: a few steps restyle neither; bench/RESULTS.md.)
 - `batched` (meant for a GPU; experimental, not used by the worker): all frames optimise as one batch through the
   whole schedule, with the start noise moving with the picture and a joint temporal term tying each frame to its
-  moved predecessor, weighed as much as each frame's objective at every step. Its frames are real stylizations
-  but flicker about 0.6-0.8x as much as independent ones (sequential: about 0.1x), so it stays experimental.
+  moved predecessor, weighed as much as each frame's objective at every step. At 64-128 px its frames are real
+  stylizations flickering 0.4-0.7x as much as independent ones (sequential: about 0.1x), but at 256 px on an H200
+  it still diverges, so it stays experimental.
 - `independent`: every frame alone, same seed (the baseline the others are measured against).
 
 The seed is the same for every frame. Progress reports count the steps of all frames and name the frame.
