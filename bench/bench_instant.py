@@ -35,7 +35,6 @@ sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resol
 import torch  # noqa: E402
 
 import engine  # noqa: E402
-from engine._vgg import vgg19_layer_spec  # noqa: E402
 from engine._weights import random_state_dict  # noqa: E402
 from engine.images import decode_image  # noqa: E402
 
@@ -110,14 +109,8 @@ def _seed_step(content: torch.Tensor, style: torch.Tensor, size: int, steps: int
 
 
 def rescaled_weights(path: Path, seed: int, scales: dict[int, float]) -> Path:
-    """Random weights with conv `index`'s weight and bias, and every later conv's bias, scaled by k."""
-    state = random_state_dict(seed)
-    convs = [i for i, (kind, _, _) in enumerate(vgg19_layer_spec()) if kind == "conv"]
-    for index, k in scales.items():
-        state[f"features.{index}.weight"] *= k
-        for later in (c for c in convs if c >= index):
-            state[f"features.{later}.bias"] *= k
-    torch.save(state, path)
+    """Random weights with conv `index`'s weight and bias, and every later conv's bias, scaled by k, saved to `path`."""
+    torch.save(random_state_dict(seed, scales), path)
     return path
 
 

@@ -30,6 +30,7 @@ The seed is the same for every frame. Progress reports count the steps of all fr
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import time
@@ -226,8 +227,9 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
                              on_progress=lambda p, i=i: counter(i + 1, p.loss, p.preview, p.warmup))  # fmt: skip
             image, loss = result.image, result.final_loss
             if i == 0 and n > 1 and options.mode == "sequential":
-                reference = (_objective(image, small[0], styles, params, weights, SHALLOW_LAYERS), loss)
-                deep = _deep_layers(image, small[0], styles, params, weights, loss) if warm[0] else ALL_LAYERS
+                part = functools.cache(functools.partial(_objective, image, small[0], styles, params, weights))
+                reference = (part(SHALLOW_LAYERS), loss)
+                deep = _deep_layers(part, loss) if warm[0] else ALL_LAYERS
                 if deep == SHALLOW_LAYERS:
                     counter.total -= (n - 1) * warm[1]  # the deep layers hold too little to be worth full steps
                     warm = (warm[0], 0)
@@ -244,16 +246,15 @@ def _one_by_one(contents: Sequence[Tensor], small: list[Tensor], styles: Sequenc
     return frames, losses, counter.step
 
 
-def _deep_layers(image: Tensor, content: Tensor, styles: Sequence[Tensor], params: StyleParams, weights: str,
-                 total: float) -> tuple[str, ...]:  # fmt: skip
+def _deep_layers(part: Callable[[tuple[str, ...]], float], total: float) -> tuple[str, ...]:
     """The layers a later frame's full steps need: the shallowest prefix of the network (by depth; the content
-    layer where it sits) beyond which the first frame's objective (`image`'s: `total`) holds less than DEEP_SHARE,
-    or SHALLOW_LAYERS where the shallow phase alone is enough. Steps through fewer layers cost less: up to relu3_1
-    ~1/3 of the whole network's."""
+    layer where it sits) beyond which the first frame's objective (`total`; `part(layers)`: its part in `layers`)
+    holds less than DEEP_SHARE, or SHALLOW_LAYERS where the shallow phase alone is enough. Steps through fewer
+    layers cost less: up to relu3_1 ~1/3 of the whole network's."""
     ordered = sorted(ALL_LAYERS, key=LAYER_INDEX.__getitem__)
     for depth in range(len(SHALLOW_LAYERS), len(ordered)):
         layers = tuple(ordered[:depth])
-        if 1 - _objective(image, content, styles, params, weights, layers) / total < DEEP_SHARE:
+        if 1 - part(layers) / total < DEEP_SHARE:
             return layers
     return ALL_LAYERS
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +57,12 @@ def hub_checkpoint_path(hub_dir: str | os.PathLike[str] | None = None) -> Path:
     return base / "checkpoints" / IMAGENET_FILENAME
 
 
-def random_state_dict(seed: int = _RANDOM_SEED) -> dict[str, Tensor]:
+def random_state_dict(seed: int = _RANDOM_SEED, scales: Mapping[int, float] | None = None) -> dict[str, Tensor]:
     """A torchvision-format VGG19 `features` state dict with torchvision's init, drawn from `torch.manual_seed(seed)`.
 
-    Deterministic for a given seed and leaves the global RNG untouched.
+    Deterministic for a given seed and leaves the global RNG untouched. `scales` (conv index -> k > 0) multiplies
+    that conv's weight and bias, and every later conv's bias, by k: the same network, its layers from that conv on
+    k times larger (k^4 in the style loss): weight sets with other balances between the layers, to test on.
     """
     gen = torch.Generator().manual_seed(seed)
     out: dict[str, Tensor] = {}
@@ -70,6 +73,11 @@ def random_state_dict(seed: int = _RANDOM_SEED) -> dict[str, Tensor]:
         std = (2.0 / (cout * 9)) ** 0.5
         out[f"features.{index}.weight"] = torch.randn(cout, cin, 3, 3, generator=gen) * std
         out[f"features.{index}.bias"] = torch.zeros(cout)
+    convs = [i for i, (kind, _, _) in enumerate(vgg19_layer_spec()) if kind == "conv"]
+    for index, k in (scales or {}).items():
+        out[f"features.{index}.weight"] *= k
+        for later in (c for c in convs if c >= index):
+            out[f"features.{later}.bias"] *= k
     return out
 
 

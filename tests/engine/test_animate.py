@@ -13,10 +13,10 @@ from PIL import Image
 from torch.nn.modules.module import register_module_forward_pre_hook
 
 import engine
-from engine._animate import AnimateOptions, _deep_layers, stylize_frames
+from engine._animate import AnimateOptions, _deep_layers, _objective, stylize_frames
 from engine._device import ALL_LAYERS, SHALLOW_LAYERS
 from engine._motion import change_mask, estimate_shift, temporal_flicker, translate
-from engine._vgg import VGGFeatures, vgg19_layer_spec
+from engine._vgg import VGGFeatures
 from engine._weights import random_state_dict
 from engine.animation import decode_animation, encode_animation
 from engine.errors import Cancelled
@@ -179,15 +179,8 @@ def test_batched_frames_are_real_stylizations_and_flicker_less_than_independent_
 
 
 def _rescaled(path: Path, scales: dict[int, float]) -> str:
-    """Random weights with conv `index`'s weight and bias, and every later conv's bias, scaled by k: the same network,
-    its layers from that conv on weighing k^4 in the style loss (a balance other than the random weights')."""
-    state = random_state_dict()
-    convs = [i for i, (kind, _, _) in enumerate(vgg19_layer_spec()) if kind == "conv"]
-    for index, k in scales.items():
-        state[f"features.{index}.weight"] *= k
-        for later in (c for c in convs if c >= index):
-            state[f"features.{later}.bias"] *= k
-    torch.save(state, path / "rescaled.pth")
+    """Random weights whose layers from conv `index` on weigh k^4 in the style loss (`random_state_dict`'s scales)."""
+    torch.save(random_state_dict(scales=scales), path / "rescaled.pth")
     return str(path / "rescaled.pth")
 
 
@@ -203,7 +196,7 @@ def test_later_frames_full_steps_go_only_as_deep_as_the_first_frame_s_objective_
     content, style = _pan(1)[0], smooth_image(48, 48, seed=2)
     params = engine.StyleParams(size=64, seed=1, device="cpu")
     first = engine.stylize(content, [style], params, weights=weights)
-    layers = _deep_layers(first.image, content, [style], params, weights, first.final_loss)
+    layers = _deep_layers(lambda ls: _objective(first.image, content, [style], params, weights, ls), first.final_loss)
     if deepest is None:
         assert layers == ALL_LAYERS
     else:

@@ -9,6 +9,7 @@ import torch
 
 import engine
 from engine import StyleParams, WeightsUnavailable
+from engine._vgg import VGGFeatures
 from engine._weights import IMAGENET_FILENAME, load_weights, random_state_dict
 
 TINY = StyleParams(size=32, steps=2, device="cpu")
@@ -72,3 +73,13 @@ def test_stylize_batch_reports_missing_weights_in_every_slot(content, style, tmp
     missing = str(tmp_path / "missing.pth")
     results = engine.stylize_batch([(content, [style], TINY), (content, [style], TINY)], weights=missing)
     assert all(isinstance(r, WeightsUnavailable) for r in results)
+
+
+def test_scaled_random_weights_are_the_same_network_with_its_later_layers_k_times_larger() -> None:
+    layers = ("relu2_1", "relu3_1", "relu5_1")
+    plain = VGGFeatures(random_state_dict(3), layers)
+    scaled = VGGFeatures(random_state_dict(3, {10: 2.0}), layers)  # conv3_1
+    x = torch.rand(1, 3, 32, 32)
+    (a2, a3, a5), (b2, b3, b5) = plain(x), scaled(x)
+    assert torch.equal(a2, b2)
+    assert torch.allclose(b3, 2 * a3, rtol=1e-5, atol=1e-6) and torch.allclose(b5, 2 * a5, rtol=1e-5, atol=1e-5)
